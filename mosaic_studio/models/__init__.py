@@ -1,0 +1,1 @@
+"""Model backends, chosen by a model spec string (DESIGN.md §3)."""

