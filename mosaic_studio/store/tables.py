@@ -67,6 +67,7 @@ class Trajectory(SQLModel, table=True):
     status: str = Field(default="running", index=True)  # running|finished|interrupted|failed
     error: str | None = Field(default=None, sa_type=Text)
     pid: int | None = None  # the process writing it, to find interrupted runs
+    host: str | None = None  # the machine of that process (a shared database has several)
     # outcome, flattened for filtering; the full Outcome is in `outcome`
     outcome: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     refused: bool | None = None
