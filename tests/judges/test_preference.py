@@ -57,7 +57,7 @@ def _o(**kw: object) -> Outcome:
             "B",
             "task",
         ),
-        (_o(format_errors=2, steps=3), _o(format_errors=0, steps=9), "benign", "B", "format_errors"),
+        (_o(format_errors=2, steps=3), _o(steps=9), "benign", "B", "format_errors"),
         (_o(steps=4), _o(steps=5, tokens=10), "benign", "A", "steps"),
         (_o(tokens=100), _o(tokens=99), "injection", "B", "tokens"),
         (_o(), _o(), "benign", "tie", "none"),
