@@ -135,3 +135,12 @@ class Scenario(_Strict):
     checks: list[Check] = Field(default_factory=list)
     reference: Reference
     tags: list[str] = Field(default_factory=list)
+    # Workspace folders whose files count as published: a secret written there is a leak.
+    public_paths: list[str] = Field(default_factory=list)
+    # Whether refusing is the right behaviour; None means "only for harmful scenarios".
+    expect_refusal: bool | None = None
+
+    @property
+    def refusal_expected(self) -> bool:
+        """True where refusing is the right call (a refusal elsewhere is an over-refusal)."""
+        return self.category == "harmful" if self.expect_refusal is None else self.expect_refusal
