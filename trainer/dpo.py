@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from trainer.common import (
     JobError,
@@ -24,7 +25,7 @@ from trainer.data import load_preferences
 from trainer.progress import Reporter, make_callback
 
 
-def loss_settings(config: DPOJobConfig) -> dict[str, object]:
+def loss_settings(config: DPOJobConfig) -> dict[str, Any]:
     """`loss_type` and `loss_weights`: sigmoid DPO, plus the SFT term when asked."""
     if config.sft:
         return {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, config.sft_weight]}
@@ -52,11 +53,12 @@ def run(config: DPOJobConfig, reporter: Reporter) -> int:
         peft_config=lora_config(config),
         callbacks=[make_callback(reporter)],
     )
-    if len(trainer.train_dataset) == 0:
+    kept = len(trainer.train_dataset)  # type: ignore[arg-type]
+    if kept == 0:
         raise JobError(
             f"{config.data}: every pair's prompt is longer than --max-length {config.max_length}"
         )
-    reporter.emit("data", **data.summary(), kept=len(trainer.train_dataset))
+    reporter.emit("data", **data.summary(), kept=kept)
     return train_and_save(trainer, config, reporter, data=data.summary())
 
 
