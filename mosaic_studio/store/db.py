@@ -110,7 +110,10 @@ def _open(url: str) -> Engine:
         if _is_memory(parsed.database):
             kwargs["poolclass"] = StaticPool  # one shared connection, or each sees an empty DB
         elif parsed.database:
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except (OSError, ValueError) as exc:
+                raise UserError(f"cannot create the folder of database {shown}: {exc}") from None
     else:
         kwargs["pool_pre_ping"] = True
     try:

@@ -83,6 +83,9 @@ class Trajectory(SQLModel, table=True):
     outbox: list[Any] = Field(default_factory=list, sa_type=JSON)
     final_state: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     messages: list[Any] = Field(default_factory=list, sa_type=JSON)  # what the model saw
+    tools: list[Any] = Field(default_factory=list, sa_type=JSON)  # the tool schemas it was given
+    # this episode's honeytoken values by secret name (fresh fakes), to highlight and re-grade leaks
+    honeytokens: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     started_at: float = Field(default_factory=_now, index=True)
     finished_at: float | None = None
 
