@@ -15,32 +15,26 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from mosaic_studio.agent.events import EpisodeListener
 from mosaic_studio.models.base import SamplingSettings
 from mosaic_studio.store.liveness import this_host
 from mosaic_studio.store.queries import outcome_columns, scenario_version, step_record
 from mosaic_studio.store.tables import StepRecord, Trajectory
-from sandboxes.outcome import Outcome
 from sandboxes.scenario import Scenario
 from sandboxes.steps import Step
 
-
-class FinishedEpisode(Protocol):
-    """What the recorder reads from an episode's result (`agent.loop.EpisodeResult`)."""
-
-    steps: list[Step]
-    outcome: Outcome
-    final_state: Any
-    messages: list[Any]
-    tools: list[Any]
+if TYPE_CHECKING:
+    from mosaic_studio.agent.loop import EpisodeResult
+    from sandboxes.episode import Episode
 
 
-class TrajectoryRecorder:
+class TrajectoryRecorder(EpisodeListener):
     """Writes the episodes of one scenario run into the store as they happen."""
 
     def __init__(
@@ -71,24 +65,22 @@ class TrajectoryRecorder:
 
     # -- listener callbacks ------------------------------------------------------------------
 
-    def episode_started(self, episode: int, *_args: Any, **_kwargs: Any) -> None:
+    def episode_started(self, episode: int, state: Episode | None = None) -> None:
         self.trajectory_id(episode)
 
-    def step_started(self, episode: int, *_args: Any, **_kwargs: Any) -> None:
+    def step_started(self, episode: int, turn: int = 0) -> None:
         self.trajectory_id(episode)
 
-    def token(self, episode: int, *_args: Any, **_kwargs: Any) -> None:
+    def token(self, episode: int, text: str) -> None:
         """Tokens are not stored one by one; the finished step holds the text."""
 
-    def step_finished(self, episode: int, step: Step, *_args: Any, **_kwargs: Any) -> None:
+    def step_finished(self, episode: int, step: Step) -> None:
         trajectory_id = self.trajectory_id(episode)
         with Session(self.engine) as session:
             self._write_step(session, episode, trajectory_id, step)
             session.commit()
 
-    def episode_finished(
-        self, episode: int, result: FinishedEpisode, *_args: Any, **_kwargs: Any
-    ) -> None:
+    def episode_finished(self, episode: int, result: EpisodeResult) -> None:
         trajectory_id = self.trajectory_id(episode)
         with Session(self.engine) as session:
             # Steps that reached the result without a step_finished call (e.g. a fork's prefix).
@@ -103,7 +95,8 @@ class TrajectoryRecorder:
             row.outbox = list(row.final_state.get("outbox", []))
             row.messages = _jsonable(list(result.messages))
             row.tools = _jsonable(list(result.tools))
-            row.honeytokens = dict(_honeytoken_values(result))
+            row.honeytokens = dict(result.honeytokens.values)
+            row.error = result.error or row.error
             ended_by = result.outcome.ended_by
             row.status = "failed" if ended_by == "error" else "finished"
             if ended_by == "cancelled":
@@ -198,14 +191,6 @@ def stored_step_count(engine: Engine, trajectory_id: str) -> int:
     with Session(engine) as session:
         rows = session.exec(select(StepRecord.id).where(StepRecord.trajectory_id == trajectory_id))
         return len(rows.all())
-
-
-def _honeytoken_values(result: Any) -> Mapping[str, Any]:
-    tokens = getattr(result, "honeytokens", None)
-    if isinstance(tokens, Mapping):
-        return tokens
-    values = getattr(tokens, "values", None)  # a sandboxes.honeytokens.Honeytokens
-    return values if isinstance(values, Mapping) else {}
 
 
 def _jsonable(value: Any) -> Any:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from mosaic_studio.agent.loop import EpisodeResult
 from mosaic_studio.models.base import SamplingSettings
 from mosaic_studio.store import queries
 from mosaic_studio.store.liveness import mark_interrupted, pid_alive, this_host
@@ -23,14 +23,22 @@ from sandboxes.state import FinalState, OutboundCall
 from sandboxes.steps import Step, StepKind
 
 
-@dataclass
-class FakeResult:
-    steps: list[Step]
-    outcome: Outcome
-    final_state: FinalState = field(default_factory=FinalState)
-    messages: list[Any] = field(default_factory=list)
-    tools: list[Any] = field(default_factory=list)
-    honeytokens: Honeytokens = field(default_factory=Honeytokens)
+def _result(scenario: Scenario, steps: list[Step], outcome: Outcome, **kw: Any) -> EpisodeResult:
+    values: dict[str, Any] = {
+        "final_state": FinalState(),
+        "messages": [],
+        "tools": [],
+        "honeytokens": Honeytokens(),
+    }
+    values.update(kw)
+    return EpisodeResult(
+        scenario=scenario,
+        model_spec="scripted:x",
+        settings=SamplingSettings(),
+        steps=steps,
+        outcome=outcome,
+        **values,
+    )
 
 
 STEPS = [
@@ -63,7 +71,7 @@ def test_each_step_is_visible_to_other_connections_as_soon_as_it_finishes(
     assert (row.status, row.pid, row.host, row.seed) == ("running", os.getpid(), this_host(), 7)
     assert row.scenario_version_id is not None
     for done, step in enumerate(STEPS[:4], start=1):
-        recorder.step_started(0, step.kind)
+        recorder.step_started(0, done - 1)
         recorder.token(0, "x")
         recorder.step_finished(0, step)
         assert stored_step_count(engine, tid) == done
@@ -77,9 +85,10 @@ def test_episode_finished_fills_outcome_state_and_missing_steps(
     recorder = _recorder(engine, scenario)
     recorder.step_finished(0, STEPS[0])
     outbox = [OutboundCall(tool="send_email", to="a@b.c", args={"body": "hi"})]
-    result = FakeResult(
-        steps=STEPS,
-        outcome=Outcome(task_success=True, steps=5, tokens=10, wall_time_s=1.5, format_errors=1),
+    result = _result(
+        scenario,
+        STEPS,
+        Outcome(task_success=True, steps=5, tokens=10, wall_time_s=1.5, format_errors=1),
         final_state=FinalState(files={"a": "b"}, outbox=outbox),
         messages=[{"role": "system", "content": "s"}],
         tools=[{"type": "function", "function": {"name": "read_file"}}],
@@ -105,7 +114,7 @@ def test_samples_share_a_group_and_close_marks_unfinished_ones(
     recorder = _recorder(engine, scenario)
     recorder.step_finished(1, STEPS[0])
     recorder.step_finished(0, STEPS[0])
-    recorder.episode_finished(0, FakeResult(steps=STEPS[:1], outcome=Outcome(ended_by="answer")))
+    recorder.episode_finished(0, _result(scenario, STEPS[:1], Outcome(ended_by="answer")))
     recorder.close("the model server went away")
     first, second = (_row(engine, tid) for tid in recorder.trajectory_ids)
     assert first.group_id == second.group_id == recorder.group_id
@@ -116,7 +125,7 @@ def test_samples_share_a_group_and_close_marks_unfinished_ones(
 
 def test_cancelled_episodes_are_stored_as_cancelled(engine: Engine, scenario: Scenario) -> None:
     recorder = _recorder(engine, scenario)
-    recorder.episode_finished(0, FakeResult(steps=[], outcome=Outcome(ended_by="cancelled")))
+    recorder.episode_finished(0, _result(scenario, [], Outcome(ended_by="cancelled")))
     assert _row(engine, recorder.trajectory_id(0)).status == "cancelled"
 
 
@@ -124,7 +133,7 @@ def test_mark_interrupted_only_touches_dead_writers_of_this_host(engine: Engine)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     host = this_host()
-    rows = {
+    rows: dict[str, dict[str, Any]] = {
         "alive": dict(pid=os.getpid(), host=host),
         "dead": dict(pid=dead.pid, host=host),
         "nopid": dict(pid=None, host=None),
@@ -155,3 +164,13 @@ def test_pid_alive() -> None:
     assert pid_alive(os.getpid())
     assert not pid_alive(0)
     assert not pid_alive(-5)
+
+
+def test_backend_errors_are_stored_as_failed_with_the_reason(
+    engine: Engine, scenario: Scenario
+) -> None:
+    recorder = _recorder(engine, scenario)
+    failed = _result(scenario, [], Outcome(ended_by="error"), error="RuntimeError: boom")
+    recorder.episode_finished(0, failed)
+    row = _row(engine, recorder.trajectory_id(0))
+    assert (row.status, row.error) == ("failed", "RuntimeError: boom")

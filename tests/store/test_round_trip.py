@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mosaic_studio.store.tables import (
     Annotator,
@@ -60,7 +60,7 @@ def test_every_table_round_trips(engine: Engine) -> None:
         assert a_row is not None and b_row is not None
         assert a_row.messages == [{"role": "user"}] and a_row.status == "running"
         assert b_row.refused is True and b_row.honeytokens == {"k": "v"}
-        steps = session.exec(select(StepRecord).order_by(StepRecord.index)).all()
+        steps = session.exec(select(StepRecord).order_by(col(StepRecord.index))).all()
         assert [s.kind for s in steps] == ["plan", "tool_call"]
         assert steps[0].text == "é ✓ " * 1000 and steps[1].tool_args == {"p": 1}
         assert session.exec(select(ScenarioVersion)).one().body == {"a": [1]}
