@@ -1,0 +1,1 @@
+"""The MOSAIC agent loop: drives sandboxed episodes with a model backend, with live events."""
