@@ -115,16 +115,16 @@ def run_eval(
         held = stored_results(session, run_id)
     done = {i: r for i, r in held.items() if r.error is None}
     todo = [i for i in ids if i not in done]
-    if on_start is not None:
-        on_start(len(ids) - len(todo), len(ids))
     results = [done[i] for i in ids if i in done]
     status = "finished"
     try:
-        if todo:
-            if backend is None:
-                from mosaic_studio.models.spec import load_backend
+        if todo and backend is None:
+            from mosaic_studio.models.spec import load_backend
 
-                backend = load_backend(model_spec)
+            backend = load_backend(model_spec)
+        if on_start is not None:
+            on_start(len(ids) - len(todo), len(ids))
+        if todo and backend is not None:
             ctx = EvalContext(
                 backend, settings or DEFAULT_SETTINGS, max_steps, cancel, listener, engine
             )
