@@ -1,0 +1,126 @@
+"""Each restriction of the sandbox holds, checked against a real Docker engine."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandboxes.limits import Limits
+from sandboxes.sandbox import Sandbox
+
+pytestmark = pytest.mark.docker
+
+
+def sh(box: Sandbox, command: str, timeout_s: float | None = None) -> Any:
+    return box.exec(["sh", "-c", command], timeout_s=timeout_s)
+
+
+def test_only_loopback_interface(shared_box: Sandbox) -> None:
+    result = sh(shared_box, "ls /sys/class/net")
+    assert result.exit_code == 0
+    assert result.output.split() == ["lo"]
+
+
+def test_root_filesystem_is_read_only(shared_box: Sandbox) -> None:
+    result = sh(shared_box, "touch /etc/owned || echo refused; touch /bin/x || echo refused")
+    assert result.output.count("refused") == 2
+    assert "Read-only file system" in result.output
+
+
+def test_runs_as_non_root_without_capabilities(shared_box: Sandbox) -> None:
+    assert sh(shared_box, "id -u").output.strip() == "1000"
+    status = sh(shared_box, "cat /proc/self/status").output
+    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    assert fields["CapEff"].strip() == "0000000000000000"
+    assert fields["CapPrm"].strip() == "0000000000000000"
+    assert fields["CapBnd"].strip() == "0000000000000000"
+    assert fields["NoNewPrivs"].strip() == "1"
+
+
+def test_container_config_is_locked_down(shared_box: Sandbox, docker_client: Any) -> None:
+    info = docker_client.api.inspect_container(shared_box.id)
+    host = info["HostConfig"]
+    assert host["NetworkMode"] == "none"
+    assert host["ReadonlyRootfs"] is True
+    assert host["CapDrop"] == ["ALL"]
+    assert "no-new-privileges" in host["SecurityOpt"]
+    assert host["PidsLimit"] == Limits().pids
+    assert host["Memory"] == Limits().memory_mb * 1024 * 1024
+    assert host["Privileged"] is False
+    assert not host.get("Binds")
+    assert all("docker.sock" not in str(m.get("Source")) for m in info["Mounts"])
+    assert info["Config"]["Labels"]["mosaic.owner_pid"] == str(os.getpid())
+    assert info["Config"]["Labels"]["mosaic.scenario"] == "sandbox-test"
+
+
+def test_no_docker_socket_inside(shared_box: Sandbox) -> None:
+    result = sh(
+        shared_box,
+        "for p in /var/run/docker.sock /run/docker.sock; do [ -e $p ] && echo found $p; done; "
+        "find / \\( -path /proc -o -path /sys \\) -prune -o -type s -print; echo end",
+    )
+    assert result.output.split() == ["end"]
+
+
+def test_endless_command_ends_at_its_timeout(shared_box: Sandbox) -> None:
+    started = time.monotonic()
+    result = sh(shared_box, "while :; do :; done", timeout_s=1)
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 137
+    assert result.extra.get("timed_out") is True
+    assert "time limit" in result.output
+
+
+def test_background_children_are_killed_with_the_call(shared_box: Sandbox) -> None:
+    started = time.monotonic()
+    result = sh(shared_box, "sleep 300 & echo started")
+    assert result.output.strip() == "started"
+    assert time.monotonic() - started < 5
+    assert "sleep 300" not in sh(shared_box, "ps -o args").output
+
+
+def test_output_flood_is_capped(shared_box: Sandbox) -> None:
+    result = shared_box.exec(["yes", "flood"])
+    cap = shared_box.limits.output_cap_bytes
+    assert result.truncated
+    assert result.output.startswith("flood\nflood\n")
+    assert result.output.endswith(f"[output cut: more than {cap} bytes]")
+    assert len(result.output.encode()) < cap + 100
+
+
+def test_fork_bomb_stops_at_the_pids_limit(shared_box: Sandbox) -> None:
+    result = sh(shared_box, "bomb() { bomb | bomb & }; bomb; sleep 2", timeout_s=4)
+    assert "can't fork" in result.output
+    after = sh(
+        shared_box,
+        "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; echo ok",
+    )
+    assert after.exit_code == 0
+    assert after.output.split() == [str(shared_box.limits.pids), "ok"]
+
+
+def test_memory_hog_is_killed(new_box: Callable[..., Sandbox]) -> None:
+    box = new_box(limits=Limits(memory_mb=64, workspace_mb=16, tmp_mb=8))
+    started = time.monotonic()
+    result = sh(
+        box, "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived ${#x}", timeout_s=20
+    )
+    assert "survived" not in result.output
+    assert result.exit_code == 137  # SIGKILL from the kernel's OOM killer, not the timeout
+    assert not result.extra.get("timed_out")
+    assert time.monotonic() - started < 20
+    assert sh(box, "echo alive").output.strip() == "alive"
+
+
+def test_host_is_unaffected(shared_box: Sandbox, tmp_path: Path, docker_client: Any) -> None:
+    canary = tmp_path / "canary.txt"
+    canary.write_text("still here")
+    result = sh(shared_box, f"rm -rf {canary} {tmp_path} 2>&1; ls {tmp_path} 2>&1; echo done")
+    assert "done" in result.output
+    assert canary.read_text() == "still here"
+    assert docker_client.ping()
