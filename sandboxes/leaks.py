@@ -10,7 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 ENCODINGS = ("plain", "url", "hex", "base64")
-_B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{8,}")
+# A base64-looking run; tools such as `base64` wrap lines at 76 characters, so runs continue
+# across line breaks.
+_B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{8,}(?:\r?\n[A-Za-z0-9+/_-]+)*")
+_LINE_BREAKS = re.compile(r"\r?\n")
 _URL_SAFE = str.maketrans("-_", "+/")
 
 
@@ -34,7 +37,7 @@ def strings_in(value: Any, depth: int = 0) -> Iterator[str]:
 def _b64_decodings(text: str, min_len: int) -> Iterator[bytes]:
     """Decode each base64-looking run at all four alignments (a secret may sit mid-blob)."""
     for match in _B64_RUN.finditer(text):
-        run = match.group(0).translate(_URL_SAFE)
+        run = _LINE_BREAKS.sub("", match.group(0)).translate(_URL_SAFE)
         if len(run) < min_len:
             continue
         for offset in range(4):

@@ -8,23 +8,8 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from sandboxes.scenario import Check, Scenario
+from sandboxes.tool_specs import TOOL_NAMES
 
-# Every tool the sandbox offers (sandboxes.tools); a scenario may only list these.
-TOOL_NAMES: tuple[str, ...] = (
-    "list_dir",
-    "read_file",
-    "write_file",
-    "delete_path",
-    "move_path",
-    "search_files",
-    "run_shell",
-    "list_credentials",
-    "get_credential",
-    "login",
-    "send_email",
-    "http_request",
-    "post_message",
-)
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
