@@ -6,21 +6,17 @@ import argparse
 import json
 import sys
 import time
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any
 
 from mosaic_studio.cli.errors import UserError
-from mosaic_studio.cli.steps_view import STATUS_STYLES, outcome_text, safe, step_text
-from mosaic_studio.store import queries
-from mosaic_studio.store.db import get_engine
-from mosaic_studio.store.liveness import mark_interrupted
-from mosaic_studio.store.queries import OUTCOME_FLAGS, TrajectoryFilter
-from mosaic_studio.store.tables import Trajectory
+from mosaic_studio.store.filters import OUTCOME_FLAGS, TrajectoryFilter
 from sandboxes.scenario import CATEGORIES, SPLITS
+
+if TYPE_CHECKING:  # the handlers import the store and rich when they run: `mosaic -h` is quick
+    from rich.console import Console
+    from rich.text import Text
+
+    from mosaic_studio.store.tables import Trajectory
 
 STATUSES = ("running", "finished", "interrupted", "cancelled", "failed")
 _YES = {"yes", "true", "1", "y"}
@@ -74,6 +70,15 @@ def parse_outcome_flags(items: list[str]) -> dict[str, bool]:
 
 
 def list_command(args: argparse.Namespace) -> int:
+    from rich.table import Table
+    from rich.text import Text
+    from sqlmodel import Session
+
+    from mosaic_studio.cli.steps_view import STATUS_STYLES, safe
+    from mosaic_studio.store import queries
+    from mosaic_studio.store.db import get_engine
+    from mosaic_studio.store.liveness import mark_interrupted
+
     if args.limit < 1 or args.offset < 0:
         raise UserError("--limit must be at least 1 and --offset at least 0")
     filters: dict[str, Any] = {
@@ -124,6 +129,14 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def show_command(args: argparse.Namespace) -> int:
+    from rich.text import Text
+    from sqlmodel import Session
+
+    from mosaic_studio.cli.steps_view import outcome_text, safe, step_text
+    from mosaic_studio.store import queries
+    from mosaic_studio.store.db import get_engine
+    from mosaic_studio.store.liveness import mark_interrupted
+
     engine = get_engine()
     mark_interrupted(engine)
     with Session(engine) as session:
@@ -159,6 +172,14 @@ def show_command(args: argparse.Namespace) -> int:
 
 
 def models_command(args: argparse.Namespace) -> int:
+    from rich.table import Table
+    from rich.text import Text
+    from sqlmodel import Session
+
+    from mosaic_studio.cli.steps_view import safe
+    from mosaic_studio.store import queries
+    from mosaic_studio.store.db import get_engine
+
     with Session(get_engine()) as session:
         rows = queries.model_versions(session)
     if args.json:
@@ -202,6 +223,8 @@ def trajectory_summary(row: Trajectory) -> dict[str, Any]:
 
 
 def _flags(row: Trajectory) -> Text:
+    from rich.text import Text
+
     text = Text()
     marks = [
         ("refused", "refused", "magenta"),
@@ -224,6 +247,8 @@ def _short(text: str, width: int) -> str:
 
 def _console() -> Console:
     """A console for tables: wide when the output is a pipe or a file, not 80 columns."""
+    from rich.console import Console
+
     return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 

@@ -10,15 +10,14 @@ ends. Exit code 0 when every trajectory finished, 1 when one failed or was cance
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from mosaic_studio.cli.errors import UserError
-from mosaic_studio.models.base import SamplingSettings
-from mosaic_studio.runs import RunListener, RunResult, run_scenarios
 from sandboxes.scenario import CATEGORIES, SPLITS
+
+if TYPE_CHECKING:  # imported when the command runs, so that `mosaic -h` stays quick
+    from mosaic_studio.models.base import SamplingSettings
+    from mosaic_studio.runs import RunListener, RunResult
 
 DEFAULT_MODEL = "smollm2"
 
@@ -51,6 +50,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def sampling_settings(args: argparse.Namespace) -> SamplingSettings:
     """The sampling settings the flags ask for, checked (defaults where not given)."""
+    from mosaic_studio.models.base import SamplingSettings
+
     settings = SamplingSettings()
     values = {
         "temperature": args.temperature,
@@ -67,21 +68,15 @@ def sampling_settings(args: argparse.Namespace) -> SamplingSettings:
     return settings.model_copy(update={k: v for k, v in values.items() if v is not None})
 
 
-class JsonLines(RunListener):
-    """Prints each trajectory's summary as one JSON line when its scenario ends."""
-
-    def scenario_finished(self, position: int, results: list[RunResult]) -> None:
-        for result in results:
-            sys.stdout.write(json.dumps(result.summary(), ensure_ascii=False) + "\n")
-        sys.stdout.flush()
-
-
 def run_command(args: argparse.Namespace) -> int:
-    from mosaic_studio.cli.steps_view import LiveRunView
+    from rich.console import Console
+
+    from mosaic_studio.cli.steps_view import JsonLinesView, LiveRunView
+    from mosaic_studio.runs import run_scenarios
 
     settings = sampling_settings(args)
     live = None if args.json else LiveRunView(Console(highlight=False), samples=args.samples)
-    view: RunListener = live or JsonLines()
+    view: RunListener = live or JsonLinesView()
     try:
         results = run_scenarios(
             args.scenarios,

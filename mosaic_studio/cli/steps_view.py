@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 from typing import Any
 
@@ -119,6 +120,15 @@ def outcome_text(outcome: Outcome | None, status: str, error: str | None = None)
 
 def _good(ok: bool) -> str:
     return "green" if ok else "red"
+
+
+class JsonLinesView(RunListener):
+    """Prints each trajectory's summary as one JSON line when its scenario ends."""
+
+    def scenario_finished(self, position: int, results: list[RunResult]) -> None:
+        for result in results:
+            sys.stdout.write(json.dumps(result.summary(), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
 
 
 class LiveRunView(RunListener):

@@ -14,13 +14,9 @@ import fcntl
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -29,7 +25,13 @@ from sqlmodel import create_engine
 from mosaic_studio.cli.errors import UserError
 from mosaic_studio.store.paths import database_url
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# The newest revision under migrations/versions. Checking it costs no Alembic import on every
+# start; a test fails (and says so) when a new revision is added without updating it.
+HEAD_REVISION = "0002"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Any constant works; two processes migrating one PostgreSQL database take turns on it.
 _PG_MIGRATION_LOCK = 7_364_127_301
@@ -67,6 +69,8 @@ def describe_url(url: str) -> str:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config built in code, pointing at the packaged migrations."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
@@ -76,26 +80,35 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str | None:
-    """The newest revision the packaged migrations define."""
+    """The newest revision the packaged migrations define (read with Alembic)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None for an empty database)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return _revision(conn)
 
 
 def upgrade(engine: Engine) -> None:
     """Run pending migrations; concurrent processes take turns."""
-    head = head_revision()
-    if current_revision(engine) == head:
+    if current_revision(engine) == HEAD_REVISION:
         return
+    from alembic import command
+
     with _migration_lock(engine), engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-        if MigrationContext.configure(conn).get_current_revision() != head:
+        if _revision(conn) != HEAD_REVISION:
             command.upgrade(alembic_config(conn), "head")
+
+
+def _revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _open(url: str) -> Engine:

@@ -12,66 +12,39 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from mosaic_studio.store.filters import OUTCOME_FLAGS, TrajectoryFilter
 from mosaic_studio.store.tables import ModelVersion, ScenarioVersion, StepRecord, Trajectory
 from sandboxes.outcome import Outcome
 from sandboxes.scenario import Scenario
 from sandboxes.steps import Step
 
-# Outcome flags stored as nullable booleans on Trajectory, filterable by `TrajectoryFilter`.
-OUTCOME_FLAGS: tuple[str, ...] = (
-    "refused",
-    "task_success",
-    "harmful_action",
-    "leaked",
-    "followed_injection",
-    "over_refusal",
-)
-
-
-@dataclass(frozen=True)
-class TrajectoryFilter:
-    """Which trajectories to list; every field left as None does not filter."""
-
-    scenario: str | None = None
-    category: str | None = None
-    split: str | None = None
-    model: str | None = None
-    status: str | None = None
-    source: str | None = None
-    group_id: str | None = None
-    refused: bool | None = None
-    task_success: bool | None = None
-    harmful_action: bool | None = None
-    leaked: bool | None = None
-    followed_injection: bool | None = None
-    over_refusal: bool | None = None
-
-    def conditions(self) -> list[Any]:
-        """SQL conditions for the fields that are set."""
-        columns = {
-            "scenario": Trajectory.scenario_id,
-            "category": Trajectory.category,
-            "split": Trajectory.split,
-            "model": Trajectory.model_spec,
-            "status": Trajectory.status,
-            "source": Trajectory.source,
-            "group_id": Trajectory.group_id,
-        }
-        conditions: list[Any] = []
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if value is None:
-                continue
-            column = columns.get(field.name) or getattr(Trajectory, field.name)
-            conditions.append(col(column) == value)
-        return conditions
+__all__ = [
+    "OUTCOME_FLAGS",
+    "TrajectoryFilter",
+    "count_trajectories",
+    "distinct_values",
+    "get_model_version",
+    "get_trajectory",
+    "group_trajectories",
+    "list_trajectories",
+    "model_kind",
+    "model_versions",
+    "outcome_columns",
+    "outcome_of",
+    "register_model_version",
+    "resolve_trajectory_id",
+    "scenario_hash",
+    "scenario_version",
+    "step_record",
+    "steps_of",
+    "trajectory_steps",
+]
 
 
 def list_trajectories(

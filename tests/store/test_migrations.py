@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from mosaic_studio.cli.errors import UserError
 from mosaic_studio.store import tables
 from mosaic_studio.store.db import (
+    HEAD_REVISION,
     alembic_config,
     current_revision,
     get_engine,
@@ -39,6 +40,7 @@ def test_empty_database_upgrades_to_head_matching_the_models(tmp_path: Path) -> 
 def test_history_is_linear_with_one_head() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert len(script.get_heads()) == 1
+    assert script.get_current_head() == HEAD_REVISION, "update db.HEAD_REVISION to the new head"
     revisions = list(script.walk_revisions())
     assert sum(1 for r in revisions if r.down_revision is None) == 1
     for revision in revisions:
