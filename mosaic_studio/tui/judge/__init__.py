@@ -1,0 +1,1 @@
+"""The Judge area: run a judge over unlabelled pairs and compare it with human labels."""

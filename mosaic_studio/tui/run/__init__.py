@@ -1,0 +1,1 @@
+"""The Run area: pick scenarios and models, watch trajectories live, cancel."""

@@ -1,0 +1,1 @@
+"""The Train area: launch preference-training jobs, watch their curves, list adapters."""

@@ -1,0 +1,1 @@
+"""The Trajectories area: a filterable table of stored trajectories and a detail view."""
