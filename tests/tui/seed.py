@@ -259,6 +259,7 @@ def seed_store(engine: Engine) -> Seeded:
                         "over_refusal": 0.1,
                         "mean_steps": 4.2,
                         "mean_tokens": 180.0,
+                        "n_items": 10,
                     },
                     created_at=T0 + 400,
                     finished_at=T0 + 500,

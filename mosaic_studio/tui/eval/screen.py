@@ -21,6 +21,8 @@ AllMetrics = dict[str, dict[str, dict[str, Any]]]
 class EvalScreen(AreaScreen):
     """Reads the latest finished evaluation of each model on each suite."""
 
+    AUTO_FOCUS = "#metrics-table"
+
     BINDINGS: ClassVar[list[BindingType]] = [("r", "refresh", "Refresh")]
 
     def __init__(self) -> None:

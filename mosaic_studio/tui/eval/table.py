@@ -9,6 +9,8 @@ from textual.widgets import DataTable
 
 from mosaic_studio.evaluation.metrics import METRIC_LABELS, RATE_METRICS
 
+COUNT_LABELS = {"n_items": "items evaluated", "n_errors": "items that failed to run"}
+
 ModelMetrics = Mapping[str, Mapping[str, float | int]]
 """model spec -> metric name -> value (one suite)."""
 
@@ -55,7 +57,7 @@ class MetricsTable(DataTable[Text | str]):
         names += sorted({n for m in models for n in metrics[m]} - set(names))
         base = metrics[models[0]]
         for name in names:
-            cells: list[Text | str] = [METRIC_LABELS.get(name, name)]
+            cells: list[Text | str] = [METRIC_LABELS.get(name) or COUNT_LABELS.get(name, name)]
             for spec in models:
                 value = metrics[spec].get(name)
                 style = compare_style(name, value, base.get(name)) if spec != models[0] else ""

@@ -36,6 +36,8 @@ class JudgeProgressed(VerdictRecorded):
 class JudgeScreen(AreaScreen):
     """Runs one judge at a time; its verdicts are stored as judgments as they arrive."""
 
+    AUTO_FOCUS = "#verdicts"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         ("ctrl+s", "start", "Start judge"),
         ("x", "cancel", "Cancel"),

@@ -1,39 +1,21 @@
-"""The labelling queue: pairs this annotator has not labelled, balanced across categories,
-and each pair's two trajectories with their steps."""
+"""The labelling queue (`judges.pairs.balanced_queue`), the progress count, and each pair's two
+trajectories with their steps."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from mosaic_studio.judges.pairs import balanced_queue
 from mosaic_studio.store import queries
 from mosaic_studio.store.tables import Judgment, Pair, Trajectory
 from sandboxes.steps import Step
 
 
 def unlabelled_pairs(session: Session, annotator_id: int | None) -> list[int]:
-    """Ids of pairs without a live judgment by this annotator, round-robin by category."""
-    done: set[int] = set()
-    if annotator_id is not None:
-        done = set(
-            session.exec(
-                select(Judgment.pair_id).where(
-                    Judgment.annotator_id == annotator_id, col(Judgment.retracted).is_(False)
-                )
-            ).all()
-        )
-    by_category: dict[str, list[int]] = defaultdict(list)
-    rows = session.exec(select(Pair.id, Pair.category).order_by(col(Pair.id))).all()
-    for pair_id, category in rows:
-        if pair_id is not None and pair_id not in done:
-            by_category[category].append(pair_id)
-    queue: list[int] = []
-    columns = [by_category[c] for c in sorted(by_category)]
-    for position in range(max((len(c) for c in columns), default=0)):
-        queue.extend(c[position] for c in columns if position < len(c))
-    return queue
+    """Ids of pairs without a live judgment by this annotator, categories taken in turn."""
+    return [p.id for p in balanced_queue(session, annotator_id=annotator_id) if p.id is not None]
 
 
 def labelled_count(session: Session, annotator_id: int | None) -> int:

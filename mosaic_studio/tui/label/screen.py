@@ -24,6 +24,8 @@ KEY_CHOICES = {"left": "prefer left", "right": "prefer right", "tie": "tie", "bo
 class LabelScreen(AreaScreen):
     """Labels the queue of unlabelled pairs; left/right sides are shuffled per pair."""
 
+    AUTO_FOCUS = "#pair-view"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "label('left')", "◀ Left better"),
         Binding("d", "label('right')", "Right better ▶"),
@@ -40,6 +42,7 @@ class LabelScreen(AreaScreen):
     def __init__(self) -> None:
         super().__init__()
         self.annotator_name = ""
+        self._asking = False
         self._queue: list[int] = []
         self._position = 0
         self._labelled = 0
@@ -62,10 +65,12 @@ class LabelScreen(AreaScreen):
         name = self.services.load_settings().annotator
         if name:
             self._set_annotator(name)
-        else:
+        elif not self._asking:
+            self._asking = True
             self.app.push_screen(AnnotatorPrompt(), self._set_annotator)
 
     def _set_annotator(self, name: str | None) -> None:
+        self._asking = False
         if not name:
             return
         settings = self.services.load_settings()

@@ -35,6 +35,8 @@ from sandboxes.scenario import Scenario
 class RunScreen(AreaScreen):
     """Start runs and watch every step of every trajectory as it happens."""
 
+    AUTO_FOCUS = "#scenario-list"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         ("ctrl+s", "start", "Start run"),
         ("x", "cancel_all", "Cancel runs"),

@@ -42,6 +42,6 @@ class TrainingChart(PlotextPlot):
             if xs:
                 plt.plot(xs, ys, label=label, color=colour, marker="braille")
                 drawn = True
-        if not drawn:
+        if not drawn and points is not None and title.startswith("job"):
             plt.title(f"{title} — waiting for the first log step")
         self.refresh()

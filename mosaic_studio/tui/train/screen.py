@@ -39,6 +39,8 @@ def progress_line(event: dict[str, Any]) -> str:
 class TrainScreen(AreaScreen):
     """Start DPO/GRPO jobs; the selected job's progress streams into the chart."""
 
+    AUTO_FOCUS = "#jobs"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         ("r", "refresh", "Refresh"),
         ("x", "cancel_job", "Cancel job"),

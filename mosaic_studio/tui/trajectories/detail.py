@@ -86,6 +86,8 @@ def files_text(final_state: dict[str, Any]) -> Text:
 class TrajectoryDetailScreen(AreaScreen):
     """Pushed over the table; escape goes back."""
 
+    AUTO_FOCUS = "#detail-steps"
+
     BINDINGS: ClassVar[list[BindingType]] = [("escape", "app.pop_screen", "Back")]
 
     def __init__(self, trajectory_id: str) -> None:

@@ -23,6 +23,8 @@ PAGE = 500
 class TrajectoriesScreen(AreaScreen):
     """Every stored trajectory, filtered; refreshed each time the area is shown."""
 
+    AUTO_FOCUS = "#trajectory-table"
+
     BINDINGS: ClassVar[list[BindingType]] = [("r", "refresh", "Refresh")]
 
     def compose(self) -> ComposeResult:
