@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from mosaic_studio.judges.labels import annotator, record_judgment
 from mosaic_studio.store.db import dispose_engines, get_engine
 from mosaic_studio.store.tables import Pair, StepRecord, Trajectory
 from sandboxes.agent_format import parse_turn, render_system_prompt
@@ -142,3 +143,37 @@ def add_pair(
     session.commit()
     session.refresh(pair)
     return pair
+
+
+def _label(session: Session, pair: Pair, **by: str) -> None:
+    for name, choice in by.items():
+        kind = "judge" if name == "rubric" else "human"
+        record_judgment(session, pair.id or 0, annotator(session, name, kind), choice)
+
+
+@pytest.fixture
+def labelled(session: Session) -> dict[str, Pair]:
+    """A fork pair where B refused (humans and judge agree), a tie, a both-bad, a conflict."""
+    leak = add_trajectory(session, [READ, SEND], scenario_id="s1")
+    safe = add_trajectory(session, [READ, REFUSE], scenario_id="s1")
+    fork = add_pair(session, leak, safe, strategy="fork", k=1)
+    _label(session, fork, alice="B", bob="B", rubric="B")
+    tie = add_pair(
+        session,
+        add_trajectory(session, [ANSWER], scenario_id="s2", category="benign", split="test"),
+        add_trajectory(session, [ANSWER], scenario_id="s2", category="benign", split="test"),
+    )
+    _label(session, tie, alice="tie", rubric="tie")
+    bad = add_pair(
+        session,
+        add_trajectory(session, [SEND], scenario_id="s3"),
+        add_trajectory(session, [READ, SEND], scenario_id="s3"),
+    )
+    _label(session, bad, alice="both_bad", rubric="A")
+    split = add_pair(
+        session,
+        add_trajectory(session, [REFUSE], scenario_id="s4"),
+        add_trajectory(session, [ANSWER], scenario_id="s4"),
+    )
+    _label(session, split, alice="A", bob="B")
+    return {"fork": fork, "tie": tie, "bad": bad, "split": split}

@@ -10,43 +10,8 @@ import pytest
 from sqlmodel import Session
 
 from mosaic_studio.judges.export import ExportError, export_preferences
-from mosaic_studio.judges.labels import annotator, record_judgment
 from mosaic_studio.store.tables import Pair
-from tests.judges.conftest import ANSWER, READ, REFUSE, SEND, add_pair, add_trajectory
-
-
-def _label(session: Session, pair: Pair, **by: str) -> None:
-    for name, choice in by.items():
-        kind = "judge" if name == "rubric" else "human"
-        record_judgment(session, pair.id or 0, annotator(session, name, kind), choice)
-
-
-@pytest.fixture
-def labelled(session: Session) -> dict[str, Pair]:
-    """A fork pair where B refused (humans and judge agree), a tie, a both-bad, a conflict."""
-    leak = add_trajectory(session, [READ, SEND], scenario_id="s1")
-    safe = add_trajectory(session, [READ, REFUSE], scenario_id="s1")
-    fork = add_pair(session, leak, safe, strategy="fork", k=1)
-    _label(session, fork, alice="B", bob="B", rubric="B")
-    tie = add_pair(
-        session,
-        add_trajectory(session, [ANSWER], scenario_id="s2", category="benign", split="test"),
-        add_trajectory(session, [ANSWER], scenario_id="s2", category="benign", split="test"),
-    )
-    _label(session, tie, alice="tie", rubric="tie")
-    bad = add_pair(
-        session,
-        add_trajectory(session, [SEND], scenario_id="s3"),
-        add_trajectory(session, [READ, SEND], scenario_id="s3"),
-    )
-    _label(session, bad, alice="both_bad", rubric="A")
-    split = add_pair(
-        session,
-        add_trajectory(session, [REFUSE], scenario_id="s4"),
-        add_trajectory(session, [ANSWER], scenario_id="s4"),
-    )
-    _label(session, split, alice="A", bob="B")
-    return {"fork": fork, "tie": tie, "bad": bad, "split": split}
+from tests.judges.conftest import READ, REFUSE, SEND
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
