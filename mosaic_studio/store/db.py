@@ -131,7 +131,10 @@ def _open(url: str) -> Engine:
         kwargs["pool_pre_ping"] = True
     try:
         engine = create_engine(url, **kwargs)
-    except (NoSuchModuleError, ModuleNotFoundError, ArgumentError) as exc:
+    except ModuleNotFoundError as exc:
+        hint = " (for PostgreSQL: pip install 'psycopg[binary]', URL postgresql+psycopg://…)"
+        raise UserError(f"cannot use database {shown}: {_one_line(exc)}{hint}") from None
+    except (NoSuchModuleError, ArgumentError) as exc:
         raise UserError(f"cannot use database {shown}: {_one_line(exc)}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
