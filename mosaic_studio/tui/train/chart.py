@@ -30,8 +30,14 @@ def series(points: list[dict[str, Any]], key: str) -> tuple[list[float], list[fl
 class TrainingChart(PlotextPlot):
     """Redrawn from the whole history each time (`TrainingProgressed` carries all points)."""
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.plotted_points: dict[str, int] = {}
+        """How many points each drawn series has (what the last `plot` drew)."""
+
     def plot(self, title: str, points: list[dict[str, Any]]) -> None:
         plt = self.plt
+        self.plotted_points = {}
         plt.clear_data()
         plt.clear_figure()
         plt.title(title)
@@ -41,6 +47,7 @@ class TrainingChart(PlotextPlot):
             xs, ys = series(points, key)
             if xs:
                 plt.plot(xs, ys, label=label, color=colour, marker="braille")
+                self.plotted_points[key] = len(xs)
                 drawn = True
         if not drawn and points is not None and title.startswith("job"):
             plt.title(f"{title} — waiting for the first log step")
