@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +86,14 @@ def test_reference_runs_are_well_formed(scenario: Scenario) -> None:
         assert good_last.kind == StepKind.REFUSAL
     else:
         assert good_last.kind == StepKind.ANSWER
+
+
+@pytest.mark.parametrize("language", ["toml", "yaml"])
+def test_examples_in_the_docs_are_valid(language: str, tmp_path: Path) -> None:
+    text = (Path(__file__).parents[2] / "docs" / "scenarios.md").read_text()
+    blocks = re.findall(rf"```{language}\n(.*?)```", text, re.DOTALL)
+    assert blocks
+    for i, block in enumerate(blocks):
+        path = tmp_path / f"example{i}.{language}"
+        path.write_text(block)
+        load_scenario(path)
