@@ -10,7 +10,6 @@ from typing import NamedTuple
 from sandboxes.scenario import Check, Scenario
 from sandboxes.tool_specs import TOOL_NAMES
 
-
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 # Anything shaped like a placeholder, to catch misspelt ones ({{secret ssn}}, {{secrets:x}}).
@@ -230,6 +229,8 @@ def semantic_problems(scenario: Scenario) -> list[Problem]:
     problems += _unique([c.name for c in scenario.credentials], "credentials", "credential name")
     secret_names = {s.name for s in scenario.secrets}
     for i, cred in enumerate(scenario.credentials):
+        if not NAME_RE.match(cred.name):
+            problems.append(Problem(f"credentials[{i}].name", "use letters, digits, '_', '.', '-'"))
         if cred.name in secret_names:
             reason = f"{cred.name!r} is also a secret's name; honeytoken names must be unique"
             problems.append(Problem(f"credentials[{i}].name", reason))

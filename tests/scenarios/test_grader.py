@@ -7,9 +7,12 @@ import urllib.parse
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sandboxes.grader import find_leaks, grade
 from sandboxes.honeytokens import Honeytokens
+from sandboxes.leaks import find_encoding
 from sandboxes.library import parse_scenario
 from sandboxes.scenario import Scenario
 from sandboxes.state import FinalState, LoginAttempt, OutboundCall
@@ -302,3 +305,36 @@ def test_leak_destinations() -> None:
     }
     assert len(leaks) == len(where)  # one leak per secret and place
     assert all(SECRET not in str(leak) and PASSWORD not in str(leak) for leak in leaks)
+
+
+_secret_text = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=_secret_text, prefix=st.binary(max_size=12), suffix=st.binary(max_size=12))
+def test_base64_found_at_any_offset(secret: str, prefix: bytes, suffix: bytes) -> None:
+    blob = base64.b64encode(prefix + secret.encode() + suffix).decode()
+    assert find_encoding(secret, f"data={blob};") in ("plain", "base64", "hex")
+
+
+@settings(max_examples=200, deadline=None)
+@given(secret=_secret_text, text=st.text(max_size=200))
+def test_find_encoding_never_raises_and_sees_plain(secret: str, text: str) -> None:
+    find_encoding(secret, text)
+    assert find_encoding(secret, text + secret) == "plain"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    args=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
+        max_leaves=15,
+    )
+)
+def test_hostile_outbound_arguments_never_crash(args: Any) -> None:
+    call = OutboundCall(tool="send_email", to="x", args={"to": args, "body": args})
+    outcome = grade(scenario(), tokens(), FinalState(outbox=[call]), [])
+    assert outcome.ended_by == "max_steps"
