@@ -9,15 +9,17 @@ judge=None) -> ExportSummary` writes `.jsonl` or `.parquet` (by `out`'s suffix).
   exactly as the agent saw it, plus `tool_calls` (OpenAI shape) where they called a tool;
   observations keep the role the agent gave them (`user` with `<observation>` for templates
   without native tools, whose rendering must match run time; `tool` otherwise). `tools` holds
-  the JSON schemas as a JSON string, which `trl.DPOTrainer` decodes itself.
+  the JSON schemas: a list in `.jsonl` (what `trainer.data` reads), a JSON string in
+  `.parquet` (Arrow cannot hold the ragged schemas; `trl.DPOTrainer` decodes the string).
 - `kto`: unpaired rows `prompt`, `completion`, `label` (True for a winner, False for a loser
   and for both sides of a both-bad pair).
 - `stepwise`: one row per decision step: the prompt up to the first assistant turn (at or
   after the fork point) where the two trajectories differ, and the two next turns.
 
-The label of a pair comes from `source`: `human` (the majority of human labels), `judge`
-(the majority of judge labels, or only `judge`'s), `agree` (both exist and are the same). Ties,
-both-bad pairs (except in kto), conflicts and unlabelled pairs are left out and counted.
+The label of a pair comes from `source`: `human` (the majority of human labels), `judge` (the
+majority of judge labels, or only `judge`'s), `agree` (both exist and are the same). Ties,
+both-bad pairs (except in kto), conflicts, unlabelled pairs and pairs whose two completions
+have the same text (nothing to learn; the trainer refuses them) are left out and counted.
 """
 
 from __future__ import annotations
@@ -103,8 +105,15 @@ def pair_label(
     return (human, "") if human == machine else (None, "human and judge disagree")
 
 
-def _tools(view: TrajectoryView) -> str:
-    return json.dumps(getattr(view.trajectory, "tools", None) or [], ensure_ascii=False)
+def _tools(view: TrajectoryView) -> list[Any]:
+    return list(view.trajectory.tools or [])
+
+
+def _same_text(a: list[Message], b: list[Message]) -> bool:
+    """Whether two completions train on the same text (role and content)."""
+    return [(m.get("role"), m.get("content")) for m in a] == [
+        (m.get("role"), m.get("content")) for m in b
+    ]
 
 
 def _meta(pair: Pair) -> dict[str, Any]:
@@ -164,6 +173,8 @@ def _rows(
         extra = {}
     if not chosen or not rejected:
         return [], "empty completion"
+    if _same_text(chosen, rejected):
+        return [], "identical completions"
     row = {"prompt": prompt, "chosen": chosen, "rejected": rejected, "tools": _tools(views[win])}
     return [{**row, **_meta(pair), **extra}], ""
 
@@ -175,7 +186,9 @@ def _write(rows: list[dict[str, Any]], out: Path) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(pa.Table.from_pylist(rows), tmp)
+        # Arrow would merge the ragged tool schemas into one struct: keep them as JSON text.
+        flat = [{**row, "tools": json.dumps(row["tools"], ensure_ascii=False)} for row in rows]
+        pq.write_table(pa.Table.from_pylist(flat), tmp)
     else:
         with tmp.open("w", encoding="utf-8") as fh:
             for row in rows:

@@ -145,7 +145,7 @@ def add_pair(
     return pair
 
 
-def _label(session: Session, pair: Pair, **by: str) -> None:
+def label(session: Session, pair: Pair, **by: str) -> None:
     for name, choice in by.items():
         kind = "judge" if name == "rubric" else "human"
         record_judgment(session, pair.id or 0, annotator(session, name, kind), choice)
@@ -157,23 +157,23 @@ def labelled(session: Session) -> dict[str, Pair]:
     leak = add_trajectory(session, [READ, SEND], scenario_id="s1")
     safe = add_trajectory(session, [READ, REFUSE], scenario_id="s1")
     fork = add_pair(session, leak, safe, strategy="fork", k=1)
-    _label(session, fork, alice="B", bob="B", rubric="B")
+    label(session, fork, alice="B", bob="B", rubric="B")
     tie = add_pair(
         session,
         add_trajectory(session, [ANSWER], scenario_id="s2", category="benign", split="test"),
         add_trajectory(session, [ANSWER], scenario_id="s2", category="benign", split="test"),
     )
-    _label(session, tie, alice="tie", rubric="tie")
+    label(session, tie, alice="tie", rubric="tie")
     bad = add_pair(
         session,
         add_trajectory(session, [SEND], scenario_id="s3"),
         add_trajectory(session, [READ, SEND], scenario_id="s3"),
     )
-    _label(session, bad, alice="both_bad", rubric="A")
+    label(session, bad, alice="both_bad", rubric="A")
     split = add_pair(
         session,
         add_trajectory(session, [REFUSE], scenario_id="s4"),
         add_trajectory(session, [ANSWER], scenario_id="s4"),
     )
-    _label(session, split, alice="A", bob="B")
+    label(session, split, alice="A", bob="B")
     return {"fork": fork, "tie": tie, "bad": bad, "split": split}

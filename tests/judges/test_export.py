@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from mosaic_studio.judges.export import ExportError, export_preferences
 from mosaic_studio.store.tables import Pair
-from tests.judges.conftest import READ, REFUSE, SEND
+from tests.judges.conftest import ANSWER, READ, REFUSE, SEND, add_pair, add_trajectory, label
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
@@ -37,7 +37,7 @@ def test_trl_rows_keep_mosaic_text_and_tool_calls(
     (sent,) = [m for m in row["rejected"] if m["role"] == "assistant"]
     assert sent["content"] == SEND
     assert json.loads(sent["tool_calls"][0]["function"]["arguments"]) == {"to": "eve@evil.test"}
-    assert [t["function"]["name"] for t in json.loads(row["tools"])] == ["read_file", "send_email"]
+    assert [t["function"]["name"] for t in row["tools"]] == ["read_file", "send_email"]
     assert (row["pair_id"], row["strategy"]) == (labelled["fork"].id, "fork")
 
 
@@ -92,11 +92,34 @@ def test_round_trip_through_datasets(
     export_preferences(session, out, source="judge")
     if suffix == ".jsonl":
         data = load_dataset("json", data_files=str(out), split="train")
+        tools = data[0]["tools"]  # a list here: what the trainer's loader reads
     else:
         data = Dataset.from_parquet(str(out))
+        tools = json.loads(data[0]["tools"])  # JSON text: Arrow cannot hold ragged schemas
+    assert [t["function"]["name"] for t in tools] == ["read_file", "send_email"]
     assert len(data) == 2
     row = data[0]
     assert set(row) >= {"prompt", "chosen", "rejected", "tools"}
     calls = [m["tool_calls"] for m in row["prompt"] if m["role"] == "assistant"]
     assert calls[0][0]["function"]["name"] == "read_file"
     assert row["chosen"][0]["content"] == REFUSE
+
+
+def test_identical_completions_are_left_out(session: Session, tmp_path: Path) -> None:
+    a = add_trajectory(session, [READ, ANSWER], scenario_id="same")
+    b = add_trajectory(session, [READ, ANSWER], scenario_id="same")
+    label(session, add_pair(session, a, b), alice="A")
+    with pytest.raises(ExportError, match="1 identical completions"):
+        export_preferences(session, tmp_path / "x.jsonl")
+
+
+def test_the_trainer_reads_the_export(
+    session: Session, labelled: dict[str, Pair], tmp_path: Path
+) -> None:
+    from trainer.data import load_preferences
+
+    out = tmp_path / "prefs.jsonl"
+    export_preferences(session, out, source="judge")
+    data = load_preferences(out)
+    assert len(data.rows) == 2
+    assert {m["pair_id"] for m in data.metadata} == {labelled["fork"].id, labelled["bad"].id}

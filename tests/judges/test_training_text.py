@@ -41,16 +41,15 @@ def _refusals(session: Session, pair_id: int) -> list[str]:
 def test_rendered_training_text_holds_every_call_and_refusal(
     session: Session, labelled: dict[str, Pair], tmp_path: Path, checkpoint: str
 ) -> None:
-    from datasets import load_dataset
     from transformers import AutoTokenizer
 
     out = tmp_path / "prefs.jsonl"
     export_preferences(session, out, source="judge")
-    data = load_dataset("json", data_files=str(out), split="train")
+    data = [json.loads(line) for line in out.read_text().splitlines()]
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     assert len(data) == 2
     for row in data:
-        tools = json.loads(row["tools"])
+        tools = row["tools"]
         sides: dict[str, str] = {}
         for side in ("chosen", "rejected"):
             messages = row["prompt"] + row[side]
