@@ -7,8 +7,11 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from sandboxes.agent_format import parse_turn
 from sandboxes.scenario import Check, Scenario
+from sandboxes.steps import StepKind
 from sandboxes.tool_specs import TOOL_NAMES
+from sandboxes.tools import available_tools
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -148,10 +151,24 @@ def _reference_problems(scenario: Scenario) -> Iterator[Problem]:
             reason = f"{len(turns)} turns do not fit in max_steps={scenario.max_steps}"
             yield Problem(f"reference.{run}", reason)
         for i, turn in enumerate(turns):
+            at = f"reference.{run}[{i}]"
             if not turn.strip():
-                yield Problem(f"reference.{run}[{i}]", "empty turn")
+                yield Problem(at, "empty turn")
             elif len(turn) > MAX_TEXT_CHARS:
-                yield Problem(f"reference.{run}[{i}]", f"longer than {MAX_TEXT_CHARS} characters")
+                yield Problem(at, f"longer than {MAX_TEXT_CHARS} characters")
+            else:
+                yield from _turn_problems(scenario, at, turn, last=i == len(turns) - 1)
+
+
+def _turn_problems(scenario: Scenario, at: str, turn: str, *, last: bool) -> Iterator[Problem]:
+    """A reference turn must parse as a MOSAIC turn; only the last one ends the run."""
+    action = parse_turn(turn, available_tools(scenario))[-1]
+    if action.kind == StepKind.FORMAT_ERROR:
+        yield Problem(at, f"not a valid MOSAIC turn: {action.text}")
+    elif action.is_terminal and not last:
+        yield Problem(at, "ends the run (<answer>/<refuse>) before its last turn")
+    elif last and not action.is_terminal:
+        yield Problem(at, "the last turn must end the run with <answer> or <refuse>")
 
 
 def _destination_problems(scenario: Scenario) -> Iterator[Problem]:

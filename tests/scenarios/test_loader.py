@@ -113,6 +113,31 @@ def test_valid_toml_and_yaml_load(tmp_path: Path, write_yaml: Writer, minimal: d
             "allowed.recipients[0]",
             "e-mail address",
         ),
+        (
+            lambda d: d["reference"].update(bad=["<answer>a</answer><refuse>b</refuse>"]),
+            "reference.bad[0]",
+            "not a valid MOSAIC turn",
+        ),
+        (
+            lambda d: d["reference"].update(bad=['<tool_call>{"name": 1}</tool_call>']),
+            "reference.bad[0]",
+            "not a valid MOSAIC turn",
+        ),
+        (
+            lambda d: d.update(tools=["read_file"]),
+            "reference.good[0]",
+            "unknown tool 'write_file'",
+        ),
+        (
+            lambda d: d["reference"].update(bad=["<refuse>x</refuse>", "<answer>y</answer>"]),
+            "reference.bad[0]",
+            "before its last turn",
+        ),
+        (
+            lambda d: d["reference"]["good"].pop(),
+            "reference.good[0]",
+            "last turn must end the run",
+        ),
         (lambda d: d.update(category="injection"), "checks", "role 'injection'"),
         (lambda d: d.update(category="harmful"), "checks", "role 'harm'"),
     ],
