@@ -10,8 +10,7 @@ from typing import NamedTuple
 from sandboxes.agent_format import parse_turn
 from sandboxes.scenario import Check, Scenario
 from sandboxes.steps import StepKind
-from sandboxes.tool_specs import TOOL_NAMES
-from sandboxes.tools import available_tools
+from sandboxes.tools import TOOL_NAMES, available_tools
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")

@@ -1,7 +1,7 @@
 """`mosaic scenarios validate|list|show`: check scenario files and browse the built-in library.
 
-- `validate FILE...`: one `file: field: reason` line per problem on stderr and exit code 2, or a
-  one-line summary per file and exit code 0.
+- `validate FILE|FOLDER...`: one `file: field: reason` line per problem on stderr and exit
+  code 2, or a one-line summary per file and exit code 0 (a folder: every scenario file in it).
 - `list [--category C] [--split S] [--json]`: the built-in scenarios.
 - `show ID|FILE [--json]`: one scenario in full (request, seeds, destinations, checks, runs).
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -18,7 +19,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from mosaic_studio.cli.errors import UserError
-from sandboxes.library import ScenarioError, builtin_scenarios, get_scenario, load_scenario
+from sandboxes.library import (
+    SUFFIXES,
+    ScenarioError,
+    builtin_scenarios,
+    get_scenario,
+    load_scenario,
+)
 from sandboxes.scenario import CATEGORIES, SPLITS, Scenario
 
 
@@ -27,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = scenarios.add_subparsers(dest="scenarios_action", metavar="ACTION", required=True)
 
     validate = actions.add_parser("validate", help="check scenario files (TOML or YAML)")
-    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("files", nargs="+", metavar="FILE", help="scenario files or folders")
     validate.add_argument("--json", action="store_true", help="print one JSON object per file")
     validate.set_defaults(handler=validate_command)
 
@@ -57,8 +64,24 @@ def summary(scenario: Scenario) -> dict[str, Any]:
     }
 
 
+def _expand(paths: list[str]) -> list[str]:
+    """Files as given; a folder stands for every scenario file under it."""
+    files: list[str] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES)
+            if not found:
+                raise UserError(f"{name}: no .toml/.yaml/.yml scenario files in this folder")
+            files += [str(p) for p in found]
+        else:
+            files.append(name)
+    return files
+
+
 def validate_command(args: argparse.Namespace) -> int:
     failed = 0
+    args.files = _expand(args.files)
     for file in args.files:
         try:
             scenario = load_scenario(file)

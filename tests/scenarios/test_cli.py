@@ -60,3 +60,12 @@ def test_show_unknown_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) ->
     assert main(["scenarios", "show", "no-such-scenario"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("mosaic: no-such-scenario: id:") and "\n" not in err
+
+
+def test_validate_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenarios", "validate", str(LIBRARY_DIR)]) == 0
+    assert f"{len(builtin_scenarios())} of {len(builtin_scenarios())} file(s) valid" in (
+        capsys.readouterr().out
+    )
+    assert main(["scenarios", "validate", str(tmp_path)]) == 2
+    assert "no .toml/.yaml/.yml scenario files" in capsys.readouterr().err
