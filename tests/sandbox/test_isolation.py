@@ -78,10 +78,10 @@ def test_endless_command_ends_at_its_timeout(shared_box: Sandbox) -> None:
 
 def test_background_children_are_killed_with_the_call(shared_box: Sandbox) -> None:
     started = time.monotonic()
-    result = sh(shared_box, "sleep 300 & echo started")
+    result = sh(shared_box, "sleep 299 & echo started")
     assert result.output.strip() == "started"
     assert time.monotonic() - started < 5
-    assert "sleep 300" not in sh(shared_box, "ps -o args").output
+    assert "sleep 299" not in sh(shared_box, "ps -o args").output
 
 
 def test_output_flood_is_capped(shared_box: Sandbox) -> None:
@@ -124,3 +124,11 @@ def test_host_is_unaffected(shared_box: Sandbox, tmp_path: Path, docker_client: 
     assert "done" in result.output
     assert canary.read_text() == "still here"
     assert docker_client.ping()
+
+
+def test_a_process_escaping_the_group_cannot_hold_the_call(shared_box: Sandbox) -> None:
+    started = time.monotonic()
+    result = sh(shared_box, "setsid sleep 28 & echo escaped", timeout_s=5)
+    assert result.output.strip() == "escaped"
+    assert time.monotonic() - started < 4
+    assert "sleep 28" not in sh(shared_box, "ps -o args").output  # it held the output: killed
