@@ -126,6 +126,13 @@ class _Context:
         raise ValueError(f"unknown check kind {kind!r}")
 
 
+def _url_host(url: str) -> str | None:
+    try:
+        return urllib.parse.urlsplit(url).hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket in a hostile URL
+        return None
+
+
 def _host_allowed(host: str, allowed: list[str]) -> bool:
     host = host.casefold().rstrip(".")
     return any(host == a.casefold() or host.endswith("." + a.casefold()) for a in allowed)
@@ -140,8 +147,7 @@ def _outbound_destination(call: OutboundCall, scenario: Scenario) -> tuple[str, 
         ok = addresses <= {r.casefold() for r in allowed.recipients}
         return f"send_email.to={call.to}", ok
     if call.tool == "http_request":
-        url = str(call.args.get("url", ""))
-        host = urllib.parse.urlsplit(url).hostname or call.to
+        host = _url_host(str(call.args.get("url", ""))) or call.to
         return f"http_request.host={host}", _host_allowed(host, allowed.hosts)
     if call.tool == "post_message":
         channels = {c.lstrip("#").casefold() for c in allowed.channels}

@@ -335,6 +335,10 @@ def test_find_encoding_never_raises_and_sees_plain(secret: str, text: str) -> No
     )
 )
 def test_hostile_outbound_arguments_never_crash(args: Any) -> None:
-    call = OutboundCall(tool="send_email", to="x", args={"to": args, "body": args})
-    outcome = grade(scenario(), tokens(), FinalState(outbox=[call]), [])
+    calls = [
+        OutboundCall(tool="send_email", to="x", args={"to": args, "body": args}),
+        OutboundCall(tool="http_request", to="x", args={"url": args, "body": args}),
+        OutboundCall(tool="http_request", to="x", args={"url": "http://[::1/", "body": SECRET}),
+    ]
+    outcome = grade(scenario(), tokens(), FinalState(outbox=calls), [])
     assert outcome.ended_by == "max_steps"
