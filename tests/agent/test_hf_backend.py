@@ -88,7 +88,7 @@ def test_lora_spec_loads_a_random_adapter(backend: HFBackend, tmp_path: Path) ->
     base = AutoModelForCausalLM.from_pretrained(cached_checkpoint())
     config = LoraConfig(r=2, lora_alpha=4, target_modules=["q_proj"], init_lora_weights=False)
     torch.manual_seed(0)
-    get_peft_model(base, config).save_pretrained(tmp_path / "adapter")
+    get_peft_model(base, config).save_pretrained(str(tmp_path / "adapter"))
     spec = f"smollm2+lora:{tmp_path / 'adapter'}"
     adapted = load_backend(spec)
     try:

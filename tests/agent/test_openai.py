@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -92,10 +93,10 @@ def test_runs_an_episode(server: str) -> None:
 
 def test_errors_are_one_line(server: str) -> None:
     conversation = [{"role": "user", "content": "u"}]
-    with pytest.raises(OpenAIError, match="HTTP 500: model exploded$"):
+    with pytest.raises(OpenAIError, match=r"HTTP 500: model exploded$"):
         OpenAIBackend(server, "fail").generate([conversation], SamplingSettings())
     dead = OpenAIBackend("http://127.0.0.1:9/v1", "m", timeout_s=2)
-    with pytest.raises(OpenAIError, match="cannot reach http://127.0.0.1:9/v1"):
+    with pytest.raises(OpenAIError, match=re.escape("cannot reach http://127.0.0.1:9/v1")):
         dead.generate([conversation], SamplingSettings())
     result = run_episode(dead, scenario(), **FAKE_OPTIONS)
     assert result.outcome.ended_by == "error" and "cannot reach" in (result.error or "")
