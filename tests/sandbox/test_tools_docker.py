@@ -35,6 +35,8 @@ def test_file_errors(shared_box: Sandbox) -> None:
     assert error and "no such file" in text
     error, text = call(shared_box, "read_file", path="docs")
     assert error and "not a regular file" in text
+    error, text = call(shared_box, "list_dir", path="nowhere")
+    assert error and "no such directory" in text
     error, text = call(shared_box, "list_dir", path="notes.txt")
     assert error and "not a directory" in text
     error, text = call(shared_box, "write_file", path="docs", content="x")
