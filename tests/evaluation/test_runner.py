@@ -141,3 +141,14 @@ def test_failed_items_are_kept_out_of_the_rates_and_retried(engine: Engine) -> N
             len(session.exec(select(EvalItem).where(EvalItem.eval_run_id == retried.run_id)).all())
             == 2
         )
+
+
+@pytest.mark.model
+def test_embedded_model_runs_a_bfcl_item_end_to_end(engine: Engine) -> None:
+    from mosaic_studio.evaluation.runner import DEFAULT_SETTINGS
+
+    settings = DEFAULT_SETTINGS.model_copy(update={"max_new_tokens": 24})
+    summary = run_eval("smollm2", "bfcl", 1, engine=engine, settings=settings, max_steps=1)
+    (result,) = summary.results
+    assert result.error is None and result.tokens > 0 and result.task_success is not None
+    assert summary.metrics["n_items"] == 1 and "task_success" in summary.metrics
