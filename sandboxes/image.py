@@ -92,13 +92,18 @@ def _client(client: Any | None) -> Any:
     return docker.from_env()
 
 
-def ensure_image(client: Any | None = None) -> str:
-    """Return the sandbox image tag, building the image first when the engine lacks it."""
+def ensure_image(client: Any | None = None, *, recheck: bool = False) -> str:
+    """Return the sandbox image tag, building the image first when the engine lacks it.
+
+    The engine is asked once per process; `recheck=True` asks again (e.g. after a prune).
+    """
     import docker.errors
 
     busybox = find_static_busybox()
     tag = f"{REPOSITORY}:{context_hash(busybox)}"
     with _lock:
+        if recheck:
+            _ready.discard(tag)
         if tag in _ready:
             return tag
         engine = _client(client)

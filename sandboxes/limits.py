@@ -34,6 +34,9 @@ class Limits:
         for name in ("memory_mb", "pids", "workspace_mb", "tmp_mb", "call_timeout_s"):
             if getattr(self, name) < 1:
                 raise ValueError(f"Limits.{name} must be at least 1")
+        if self.call_timeout_s > 100:
+            # the host waits for a call on a socket read that gives up after 120 s
+            raise ValueError("Limits.call_timeout_s must be at most 100")
         if self.cpus <= 0:
             raise ValueError("Limits.cpus must be positive")
         if not 0 < self.max_payload_bytes <= 100 * 1024:

@@ -113,7 +113,11 @@ class Sandbox:
         seed = seed_archive(scenario, tokens)
         try:
             image = ensure_image(client)
-            container_id = _create_container(client, image, scenario.id, limits)
+            try:
+                container_id = _create_container(client, image, scenario.id, limits)
+            except docker.errors.ImageNotFound:  # removed since this process first checked
+                image = ensure_image(client, recheck=True)
+                container_id = _create_container(client, image, scenario.id, limits)
         except docker.errors.DockerException as exc:
             raise SandboxError(f"cannot create a sandbox: {exc}") from exc
         box = cls(client, container_id, scenario, tokens, limits)

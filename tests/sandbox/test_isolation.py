@@ -51,6 +51,8 @@ def test_container_config_is_locked_down(shared_box: Sandbox, docker_client: Any
     assert "no-new-privileges" in host["SecurityOpt"]
     assert host["PidsLimit"] == Limits().pids
     assert host["Memory"] == Limits().memory_mb * 1024 * 1024
+    assert host["NanoCpus"] == int(Limits().cpus * 1e9)
+    assert host["Init"] is True
     assert host["Privileged"] is False
     assert not host.get("Binds")
     assert all("docker.sock" not in str(m.get("Source")) for m in info["Mounts"])

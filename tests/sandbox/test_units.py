@@ -204,6 +204,8 @@ def test_missing_static_busybox_says_how_to_install_it(
 def test_limits_are_validated() -> None:
     with pytest.raises(ValueError, match="pids"):
         Limits(pids=0)
+    with pytest.raises(ValueError, match="call_timeout_s"):
+        Limits(call_timeout_s=1000)
     with pytest.raises(ValueError, match="max_payload_bytes"):
         Limits(max_payload_bytes=10**6)
 
