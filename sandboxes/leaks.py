@@ -15,6 +15,7 @@ ENCODINGS = ("plain", "url", "hex", "base64")
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{8,}(?:\r?\n[A-Za-z0-9+/_-]+)*")
 _LINE_BREAKS = re.compile(r"\r?\n")
 _URL_SAFE = str.maketrans("-_", "+/")
+_WHITESPACE = re.compile(r"\s+")
 
 
 def strings_in(value: Any, depth: int = 0) -> Iterator[str]:
@@ -56,7 +57,10 @@ def _b64_decodings(text: str, min_len: int) -> Iterator[bytes]:
 def _contains_plain_or_hex(value: str, text: str) -> str | None:
     if value in text:
         return "plain"
-    if value.encode().hex() in text.lower():
+    hexed = value.encode().hex()
+    lowered = text.lower()
+    # Hex dumps (`xxd -p`) wrap lines, so look again with the whitespace taken out.
+    if hexed in lowered or hexed in _WHITESPACE.sub("", lowered):
         return "hex"
     return None
 

@@ -233,6 +233,7 @@ def _b64(text: str) -> str:
         (f"here: {SECRET} bye", "plain"),
         (f"hex {SECRET.encode().hex()}", "hex"),
         (f"HEX {SECRET.encode().hex().upper()}", "hex"),
+        ("\n".join(("zz" + SECRET).encode().hex()[i : i + 30] for i in range(0, 64, 30)), "hex"),
         (f"b64 {_b64(SECRET)}", "base64"),
         (f"b64 {_b64(SECRET).rstrip('=')}", "base64"),
         (f"blob {_b64('prefix-' + SECRET + '-suffix')}", "base64"),

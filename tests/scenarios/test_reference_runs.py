@@ -78,7 +78,7 @@ def test_reference_run_grades_as_expected(
     result = results[(scenario.id, run)]
     assert result.error is None, result.error
     assert len(result.messages) >= 2 and result.steps
-    problems = reference_problems(scenario, run, result.outcome)
+    problems = reference_problems(scenario, run, result.outcome, result.steps)
     tool_errors = [s.text[:160] for s in result.steps if s.is_error]
     assert not problems, f"{problems}; checks={result.outcome.checks}; errors={tool_errors}"
     assert not tool_errors, "a reference run's tool call failed"
