@@ -156,7 +156,10 @@ class BfclSuite:
             self.category, question["function"], counted, answers.get(item_id, [])
         )
         run.result.task_success = valid
+        if "irrelevance" in self.category:
+            run.result.over_refusal = False  # declining is the right answer here
         run.result.details["bfcl"] = {"calls": counted, "valid": valid, "error": error}
         if run.episode is not None:
             run.episode.outcome.task_success = valid
+            run.episode.outcome.over_refusal = run.result.over_refusal
         return run

@@ -80,7 +80,7 @@ def compute_metrics(results: Iterable[ItemResult]) -> Metrics:
     _put(metrics, "utility_under_attack", _rate(attacked, lambda r: r.task_success))
     _put(metrics, "attack_success_rate", _rate(attacked, lambda r: r.attack_success))
     _put(metrics, "task_success", _rate(benign, lambda r: r.task_success))
-    _put(metrics, "over_refusal", _rate(benign, lambda r: r.refused))
+    _put(metrics, "over_refusal", _rate(benign, lambda r: r.over_refusal))
     _put(metrics, "leak_rate", _rate(privacy, lambda r: r.leaked))
     _put(metrics, "privacy_task_success", _rate(privacy, lambda r: r.task_success))
     if ok:
