@@ -22,6 +22,7 @@ from mosaic_studio.store.db import (
     head_revision,
     upgrade,
 )
+from mosaic_studio.store.revision import make_revision, next_revision_id
 
 
 def test_empty_database_upgrades_to_head_matching_the_models(tmp_path: Path) -> None:
@@ -113,3 +114,10 @@ def test_bad_database_urls_are_one_line_user_errors(
         get_engine(url)
     assert expected in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_revision_helper_numbers_and_finds_nothing_to_write() -> None:
+    assert next_revision_id("0001_initial") == "0002"
+    assert next_revision_id("0012") == "0013"
+    assert next_revision_id(None) == "0001"
+    assert make_revision("nothing changed") is None
