@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from mosaic_studio.agent.events import EpisodeListener
@@ -145,7 +146,10 @@ def run_eval(
                     ).all():
                         session.delete(stale)  # an earlier failed attempt
                     session.commit()
-                    save_item(session, run_id, item.result)
+                    try:
+                        save_item(session, run_id, item.result)
+                    except IntegrityError:  # another process resuming the same run scored it
+                        session.rollback()
                     update_run(session, run_id)
                 results.append(item.result)
                 if on_item is not None:
