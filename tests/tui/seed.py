@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -270,3 +272,34 @@ def seed_store(engine: Engine) -> Seeded:
     return Seeded(
         pair_ids, ["aaaa000000000001", "aaaa000000000002", "bbbb000000000001", "bbbb000000000002"]
     )
+
+
+def add_job_with_progress(engine: Engine, log: Path, steps: int = 12) -> str:
+    """A finished DPO job whose progress log has `steps` log events and a `done` line."""
+    events: list[dict[str, object]] = [
+        {
+            "event": "log",
+            "step": s,
+            "loss": round(0.69 * 0.85**s, 4),
+            "rewards/margins": round(0.08 * s, 4),
+            "rewards/accuracies": round(min(1.0, 0.45 + 0.05 * s), 4),
+        }
+        for s in range(1, steps + 1)
+    ]
+    events.append({"event": "done", "adapter": "adapters/dpo-2"})
+    log.write_text("".join(json.dumps(e) + "\n" for e in events))
+    job_id = "jobwatch00000001"
+    with Session(engine) as session:
+        session.add(
+            Job(
+                id=job_id,
+                kind="dpo",
+                status="finished",
+                log_path=str(log),
+                output_dir=str(log.parent),
+                last_progress=events[-2],
+                created_at=T0 + 900,
+            )
+        )
+        session.commit()
+    return job_id

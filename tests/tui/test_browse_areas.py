@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from textual.widgets import DataTable, Input, Log, OptionList, Select, Static
 
-from mosaic_studio.store.tables import Annotator, Job, Judgment
+from mosaic_studio.store.tables import Annotator, Judgment
 from mosaic_studio.tui.app import MosaicApp
 from mosaic_studio.tui.train.chart import TrainingChart
 from mosaic_studio.tui.trajectories.detail import TrajectoryDetailScreen
+from tests.tui import seed
 from tests.tui.seed import Seeded
 
 SIZE = (140, 44)
@@ -92,31 +92,7 @@ async def test_rubric_judge_verdicts_arrive_and_agreement_is_shown(
 async def test_training_progress_draws_the_chart_and_log(
     app_factory: Callable[..., MosaicApp], seeded: Seeded, engine: Engine, tmp_path: Path
 ) -> None:
-    log = tmp_path / "progress.jsonl"
-    events = [
-        {
-            "event": "log",
-            "step": s,
-            "loss": 0.7 - 0.1 * s,
-            "rewards/margins": 0.1 * s,
-            "rewards/accuracies": 0.5 + 0.1 * s,
-        }
-        for s in range(1, 4)
-    ]
-    events.append({"event": "done", "adapter": str(tmp_path / "adapter")})
-    log.write_text("".join(json.dumps(e) + "\n" for e in events))
-    with Session(engine) as session:
-        session.add(
-            Job(
-                id="jobwatch00000001",
-                kind="dpo",
-                status="finished",
-                log_path=str(log),
-                output_dir=str(tmp_path),
-                created_at=1.0,
-            )
-        )
-        session.commit()
+    job_id = seed.add_job_with_progress(engine, tmp_path / "progress.jsonl", steps=3)
     app = app_factory(start_mode="train")
     async with app.run_test(size=SIZE) as pilot:
         await _settle(app, pilot)
@@ -124,10 +100,10 @@ async def test_training_progress_draws_the_chart_and_log(
         assert jobs.row_count == 2
         adapters = app.screen.query_one("#adapters", DataTable)
         assert adapters.get_row_at(0)[0] == "smollm2+lora:/adapters/dpo-1"
-        app.screen.show_job("jobwatch00000001")  # type: ignore[attr-defined]
+        app.screen.show_job(job_id)  # type: ignore[attr-defined]
         await _settle(app, pilot)
         lines = list(app.screen.query_one(Log).lines)
-        assert lines[0].startswith("step 1: step=1, loss=0.6")
+        assert lines[0].startswith("step 1: loss=0.5865")
         assert lines[-1].startswith("event=done")
         chart = app.screen.query_one(TrainingChart)
         assert chart.plotted_points == {"loss": 3, "rewards/margins": 3, "rewards/accuracies": 3}

@@ -9,6 +9,7 @@ from textual.widgets import DataTable
 
 from mosaic_studio.evaluation.metrics import METRIC_LABELS, RATE_METRICS
 
+METRIC_WIDTH = 42
 COUNT_LABELS = {"n_items": "items evaluated", "n_errors": "items that failed to run"}
 
 ModelMetrics = Mapping[str, Mapping[str, float | int]]
@@ -50,9 +51,10 @@ class MetricsTable(DataTable[Text | str]):
         models = order_models(list(metrics))
         if not models:
             return
-        self.add_column("metric", key="metric")
+        # fixed widths: auto-sized columns would depend on when rows arrive
+        self.add_column("metric", key="metric", width=METRIC_WIDTH)
         for spec in models:
-            self.add_column(Text(spec, style="bold"), key=spec)
+            self.add_column(Text(spec, style="bold"), key=spec, width=max(8, len(spec)))
         names = [n for n in METRIC_LABELS if any(n in metrics[m] for m in models)]
         names += sorted({n for m in models for n in metrics[m]} - set(names))
         base = metrics[models[0]]

@@ -38,7 +38,7 @@ class RunColumn(Vertical):
         text = Text()
         text.append(f"#{self.run_id} ", style="bold")
         text.append(status, style=f"bold {styles.get(status, '#ff8a80')}")
-        text.append(f"  {self._summary}  ", style="dim")
+        text.append(f" · {self._summary}\n", style="dim")
         text.append(self.model_spec, style="bold #9cc3ff")
         return text
 

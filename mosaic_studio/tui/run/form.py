@@ -46,19 +46,18 @@ class RunForm(VerticalScroll):
             )
             yield Select([(s, s) for s in (ALL, *SPLITS)], value=ALL, allow_blank=False, id="split")
         yield SelectionList[str](id="scenario-list")
-        yield Label("Models (A, optional B to compare side by side)", classes="form-heading")
+        yield Label("Model A · optional model B beside it", classes="form-heading")
         yield Select[str](
             [("smollm2", "smollm2")], value="smollm2", allow_blank=False, id="model-a"
         )
         yield Select[str]([], prompt="model B: none", id="model-b")
         yield Input(placeholder="or any spec for A: hf:…, openai:…, scripted:FILE", id="model-spec")
-        yield Label(
-            "Samples · temperature · max new tokens · seed · max steps", classes="form-heading"
-        )
+        yield Label("Samples · temperature · max tokens", classes="form-heading")
         with Horizontal(classes="form-row"):
             yield Input("1", id="samples", type="integer", tooltip="samples per scenario")
             yield Input("0.7", id="temperature", type="number", tooltip="temperature")
             yield Input("256", id="max-new-tokens", type="integer", tooltip="max new tokens")
+        yield Label("Seed · max steps", classes="form-heading")
         with Horizontal(classes="form-row"):
             yield Input(placeholder="seed", id="seed", type="integer")
             yield Input(placeholder="max steps", id="max-steps", type="integer")

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal, HorizontalScroll
+from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.widgets import Button, Footer, Header, Static
 
@@ -40,6 +40,7 @@ class RunScreen(AreaScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         ("ctrl+s", "start", "Start run"),
         ("x", "cancel_all", "Cancel runs"),
+        ("c", "clear_ended", "Clear ended runs"),
     ]
 
     def __init__(self) -> None:
@@ -52,7 +53,7 @@ class RunScreen(AreaScreen):
         yield Static("", id="docker-banner")
         with Horizontal():
             yield RunForm(id="run-form")
-            with HorizontalScroll(id="runs"):
+            with Horizontal(id="runs"):
                 yield Static(
                     Text(
                         "Pick scenarios and a model on the left, then Start run (ctrl+s).\n"
@@ -104,6 +105,11 @@ class RunScreen(AreaScreen):
         for event in self._cancels.values():
             event.set()
 
+    def action_clear_ended(self) -> None:
+        for column in self.query(RunColumn):
+            if column.has_class("ended"):
+                column.remove()
+
     @on(RunForm.Submitted)
     async def start_runs(self, event: RunForm.Submitted) -> None:
         request = event.request
@@ -113,7 +119,7 @@ class RunScreen(AreaScreen):
             cancel = threading.Event()
             self._cancels[run_id] = cancel
             column = RunColumn(run_id, spec, len(request.scenario_ids), request.samples)
-            await self.query_one("#runs", HorizontalScroll).mount(column)
+            await self.query_one("#runs", Horizontal).mount(column)
             self.execute_run(run_id, spec, request, cancel)
 
     @on(RunColumn.CancelRequested)

@@ -30,7 +30,7 @@ def progress_line(event: dict[str, Any]) -> str:
         shown = ", ".join(
             f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
             for k, v in event.items()
-            if k != "event"
+            if k not in ("event", "step")
         )
         return f"step {event.get('step')}: {shown}"
     return " ".join(f"{k}={v}" for k, v in event.items())
