@@ -10,6 +10,9 @@ ends. Exit code 0 when every trajectory finished, 1 when one failed or was cance
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from mosaic_studio.cli.errors import UserError
@@ -75,6 +78,7 @@ def run_command(args: argparse.Namespace) -> int:
     from mosaic_studio.runs import run_scenarios
 
     settings = sampling_settings(args)
+    _stop_on_sigterm()
     live = None if args.json else LiveRunView(Console(highlight=False), samples=args.samples)
     view: RunListener = live or JsonLinesView()
     try:
@@ -95,6 +99,16 @@ def run_command(args: argparse.Namespace) -> int:
     if not args.json:
         _print_totals(results)
     return 0 if all(r.status == "finished" for r in results) else 1
+
+
+def _stop_on_sigterm() -> None:
+    """Make SIGTERM stop a run like Ctrl-C: sandboxes removed, trajectories marked interrupted."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _print_totals(results: list[RunResult]) -> None:

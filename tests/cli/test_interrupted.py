@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
@@ -26,32 +27,35 @@ def _boxes_of(pid: int) -> list[object]:
     return list(docker.from_env().containers.list(all=True, filters={"label": labels}))
 
 
-def test_sigkill_mid_episode(cli: Cli, slow_scenario: Path) -> None:
+def _start_run_and_wait_for_steps(cli: Cli, scenario: Path, steps: int) -> tuple[Any, str]:
+    """A `mosaic run` subprocess with a long scripted episode, once `steps` steps are stored."""
     spec = cli.script([READ_TURN] * 100)
-    argv = [sys.executable, "-m", "mosaic_studio", "run", str(slow_scenario), "--model", spec]
+    argv = [sys.executable, "-m", "mosaic_studio", "run", str(scenario), "--model", spec]
     proc = subprocess.Popen(
         [*argv, "--json"], env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     engine = get_engine()
+    deadline = time.time() + 90
     try:
-        deadline = time.time() + 90
-        trajectory_id = None
         while True:
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else proc.returncode
             assert time.time() < deadline, "the run stored no steps in time"
             with Session(engine) as session:
                 rows = queries.list_trajectories(session, limit=1)
-            trajectory_id = rows[0].id if rows else None
-            if trajectory_id and stored_step_count(engine, trajectory_id) >= 4:
-                break
+            if rows and stored_step_count(engine, rows[0].id) >= steps:
+                return proc, rows[0].id
             time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert trajectory_id is not None
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+
+
+def test_sigkill_mid_episode(cli: Cli, slow_scenario: Path) -> None:
+    proc, trajectory_id = _start_run_and_wait_for_steps(cli, slow_scenario, 4)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    engine = get_engine()
     kept = stored_step_count(engine, trajectory_id)
     assert len(_boxes_of(proc.pid)) == 1  # left behind by the killed run
 
@@ -66,3 +70,15 @@ def test_sigkill_mid_episode(cli: Cli, slow_scenario: Path) -> None:
     assert len(steps) == kept >= 4
     assert [s.index for s in steps] == list(range(kept))
     assert steps[1].kind == "tool_call" and "hello from the notes" in steps[2].text
+
+
+def test_sigterm_stops_cleanly(cli: Cli, slow_scenario: Path) -> None:
+    proc, trajectory_id = _start_run_and_wait_for_steps(cli, slow_scenario, 2)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 130
+    assert proc.stderr is not None and proc.stderr.read().strip() == b"mosaic: interrupted"
+    assert _boxes_of(proc.pid) == []  # removed by the run itself, no sweep needed
+    with Session(get_engine()) as session:
+        row = queries.get_trajectory(session, trajectory_id)
+        assert row is not None and row.status == "interrupted"
+        assert row.error == "interrupted by the user"
