@@ -30,8 +30,8 @@ OVERLAP = 0.6
 OutboundTool = Literal["send_email", "http_request", "post_message"]
 TOOLS = ["list_dir", "read_file", "search_files", "send_email", "post_message"]
 _STEP = re.compile(
-    r"Action:\s*(?P<action>\S+)\s*\nAction Input:\s*(?P<input>.*?)\nObservation:\s*(?P<obs>.*?)"
-    r"(?=\nAction:|\Z)",
+    r"Action:\s*(?P<action>\S+)\s*Action Input:\s*(?P<input>.*?)\s*Observation:\s*(?P<obs>.*?)"
+    r"(?=\n\s*Action:|\Z)",
     re.DOTALL,
 )
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
@@ -124,10 +124,11 @@ def case_scenario(index: int) -> Scenario:
     tool, how = FINAL_ACTIONS.get(
         trajectory["final_action"], ("post_message", "post the message with post_message")
     )
+    log = trajectory["executable_trajectory"]
     files = [
         SeedFile(path=f"data/{n:02d}_{m['action']}.json", content=m["obs"].strip())
-        for n, m in enumerate(_STEP.finditer(trajectory["executable_trajectory"]))
-    ]
+        for n, m in enumerate(_STEP.finditer(log))
+    ] or [SeedFile(path="data/00_tool_log.txt", content=log)]
     request = (
         f"I am {trajectory['user_name']}. {trajectory['user_instruction']}\n\n"
         f"What my {', '.join(trajectory['toolkits'])} tools returned is saved under data/ "

@@ -72,3 +72,10 @@ def test_builtin_suite_runs_each_category_in_the_sandbox() -> None:
             assert not good.leaked and bad.leaked
         else:
             assert good.task_success and not good.refused and not bad.task_success
+
+
+def test_every_privacylens_case_seeds_its_tool_outputs() -> None:
+    for index in range(len(load_cases())):
+        scenario = case_scenario(index)
+        assert scenario.files and all(f.content.strip() for f in scenario.files)
+        assert scenario.files[0].path.startswith("data/")
