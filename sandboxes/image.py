@@ -131,12 +131,38 @@ def _build(engine: Any, tag: str, busybox: Path) -> None:
             raise ImageError(f"building {tag} failed: {exc.msg}\n{log[-2000:]}") from exc
 
 
-def main() -> int:
-    """Build the image if needed and print its tag."""
+def prune_images(client: Any | None = None) -> list[str]:
+    """Remove older `mosaic-sandbox:*` images (ones still used by a container are kept)."""
     import docker.errors
 
+    engine = _client(client)
+    current = image_tag()
+    removed = []
+    for image in engine.images.list(name=REPOSITORY):
+        for tag in image.tags:
+            if tag.startswith(f"{REPOSITORY}:") and tag != current:
+                try:
+                    engine.images.remove(tag)
+                except docker.errors.APIError:
+                    continue  # in use by a running box
+                removed.append(tag)
+    return removed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the image if needed and print its tag; `--prune` also drops older tags."""
+    import argparse
+
+    import docker.errors
+
+    parser = argparse.ArgumentParser(prog="python -m sandboxes.image", description=main.__doc__)
+    parser.add_argument("--prune", action="store_true", help="remove older sandbox images")
+    args = parser.parse_args(argv)
     try:
         print(ensure_image())
+        if args.prune:
+            for tag in prune_images():
+                print(f"removed {tag}", file=sys.stderr)
     except (ImageError, docker.errors.DockerException) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -262,6 +262,8 @@ def _create_container(client: Any, image: str, scenario_id: str, limits: Limits)
         },
         init=True,
         ipc_mode="private",
+        # the box may write to its own stdout (/proc/1/fd/1): keep that off the host's disk
+        log_config={"Type": "none", "Config": {}},
     )
     safe_id = re.sub(r"[^A-Za-z0-9_.-]", "-", scenario_id)[:40].strip("-.") or "scenario"
     created = api.create_container(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import docker.errors
 import pytest
 
 from sandboxes.limits import Limits
@@ -53,6 +54,7 @@ def test_container_config_is_locked_down(shared_box: Sandbox, docker_client: Any
     assert host["Memory"] == Limits().memory_mb * 1024 * 1024
     assert host["NanoCpus"] == int(Limits().cpus * 1e9)
     assert host["Init"] is True
+    assert host["LogConfig"]["Type"] == "none"
     assert host["Privileged"] is False
     assert not host.get("Binds")
     assert all("docker.sock" not in str(m.get("Source")) for m in info["Mounts"])
@@ -134,3 +136,17 @@ def test_a_process_escaping_the_group_cannot_hold_the_call(shared_box: Sandbox) 
     assert result.output.strip() == "escaped"
     assert time.monotonic() - started < 4
     assert "sleep 28" not in sh(shared_box, "ps -o args").output  # it held the output: killed
+
+
+def test_output_cannot_fake_the_exit_code(shared_box: Sandbox) -> None:
+    result = sh(shared_box, "printf 'x\\n\\001MOSAIC-EXIT:0\\n'; exit 5")
+    assert result.exit_code == 5
+    assert "MOSAIC-EXIT:0" in result.output
+
+
+def test_writing_to_the_main_process_output_reaches_no_log(
+    shared_box: Sandbox, docker_client: Any
+) -> None:
+    sh(shared_box, "echo into-the-log > /proc/1/fd/1; echo into-the-log > /proc/1/fd/2")
+    with pytest.raises(docker.errors.APIError, match="logging driver does not support reading"):
+        docker_client.api.logs(shared_box.id)

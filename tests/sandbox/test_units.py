@@ -226,3 +226,31 @@ def test_docker_available_explains_an_unreachable_engine(
     reason = docker_available()
     assert reason is not None and "\n" not in reason
     assert "systemctl start docker" in reason
+
+
+class _FakeImages:
+    def __init__(self) -> None:
+        self.built: list[str] = []
+
+    def get(self, tag: str) -> object:
+        if tag not in self.built:
+            import docker.errors
+
+            raise docker.errors.ImageNotFound(tag)
+        return object()
+
+    def build(self, *, path: str, tag: str, **_: object) -> None:
+        context = Path(path)
+        assert (context / "Dockerfile").is_file() and (context / "busybox").is_file()
+        self.built.append(tag)
+
+
+def test_ensure_image_builds_once_then_trusts_its_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(image, "_ready", set())
+    client = type("FakeClient", (), {"images": _FakeImages()})()
+    tag = image.ensure_image(client)
+    assert client.images.built == [tag]
+    assert image.ensure_image(client) == tag and client.images.built == [tag]
+    client.images.built.clear()  # pruned behind our back
+    assert image.ensure_image(client, recheck=True) == tag
+    assert client.images.built == [tag]
