@@ -45,8 +45,6 @@ def load_suite(name: str) -> Any:
 def _pipeline_element_class() -> type:
     from agentdojo.agent_pipeline.base_pipeline_element import BasePipelineElement
     from agentdojo.agent_pipeline.tool_execution import tool_result_to_str
-    from agentdojo.functions_runtime import FunctionCall
-    from agentdojo.types import text_content_block_from_string
 
     class MosaicPipelineElement(BasePipelineElement):  # type: ignore[misc]
         """Runs one MOSAIC episode on AgentDojo's runtime and environment."""
@@ -84,53 +82,46 @@ def _pipeline_element_class() -> type:
                 tools=tool_schemas_for(runtime),
             )
             assert self.run.episode is not None
-            chat: list[Any] = [
-                {
-                    "role": "system",
-                    "content": [
-                        text_content_block_from_string(self.run.episode.messages[0]["content"])
-                    ],
-                },
-                {"role": "user", "content": [text_content_block_from_string(query)]},
-            ]
-            final = ""
-            calls = iter(sandbox.calls)
-            for n, step in enumerate(self.run.episode.steps):
-                if step.kind == StepKind.TOOL_CALL:
-                    record = next(calls, None)
-                    if record is None:
-                        break
-                    function_call = FunctionCall(
-                        function=record.name, args=record.args, id=f"call_{n}"
-                    )
-                    chat.append(
-                        {
-                            "role": "assistant",
-                            "content": [text_content_block_from_string(step.text)],
-                            "tool_calls": [function_call],
-                        }
-                    )
-                    chat.append(
-                        {
-                            "role": "tool",
-                            "content": [text_content_block_from_string(record.output)],
-                            "tool_call_id": f"call_{n}",
-                            "tool_call": function_call,
-                            "error": record.output if record.is_error else None,
-                        }
-                    )
-                elif step.kind in (StepKind.ANSWER, StepKind.REFUSAL):
-                    final = step.text
-            chat.append(
-                {
-                    "role": "assistant",
-                    "content": [text_content_block_from_string(final)],
-                    "tool_calls": None,
-                }
-            )
+            chat = agentdojo_chat(self.run.episode.messages[0]["content"], query, self.run, sandbox)
             return query, runtime, env, chat, dict(extra_args or {})
 
     return MosaicPipelineElement
+
+
+def agentdojo_chat(system: str, query: str, run: ItemRun, sandbox: InProcessSandbox) -> list[Any]:
+    """The episode as AgentDojo messages: tool calls with their results, then the final text.
+
+    AgentDojo's checks read the function-call trace from assistant `tool_calls` and the model
+    output from the last assistant message (always present, so AgentDojo never re-runs).
+    """
+    from agentdojo.functions_runtime import FunctionCall
+    from agentdojo.types import text_content_block_from_string as text
+
+    chat: list[Any] = [
+        {"role": "system", "content": [text(system)]},
+        {"role": "user", "content": [text(query)]},
+    ]
+    final = ""
+    calls = iter(sandbox.calls)
+    for n, step in enumerate(run.episode.steps if run.episode else []):
+        if step.kind in (StepKind.ANSWER, StepKind.REFUSAL):
+            final = step.text
+        record = next(calls, None) if step.kind == StepKind.TOOL_CALL else None
+        if record is None:
+            continue
+        call = FunctionCall(function=record.name, args=record.args, id=f"call_{n}")
+        chat.append({"role": "assistant", "content": [text(step.text)], "tool_calls": [call]})
+        chat.append(
+            {
+                "role": "tool",
+                "content": [text(record.output)],
+                "tool_call_id": f"call_{n}",
+                "tool_call": call,
+                "error": record.output if record.is_error else None,
+            }
+        )
+    chat.append({"role": "assistant", "content": [text(final)], "tool_calls": None})
+    return chat
 
 
 def tool_schemas_for(runtime: Any) -> list[dict[str, Any]]:
