@@ -40,7 +40,6 @@ SCENARIO_LABEL = "mosaic.scenario"
 RUNNER = "/opt/mosaic/bin/mosaic-run"
 TOOL = "/opt/mosaic/bin/mosaic-tool"
 _TRAILER = b"\n\x01MOSAIC-EXIT:"
-_KILLED = 137
 
 _open: set[Sandbox] = set()
 _open_lock = threading.Lock()
@@ -189,12 +188,13 @@ class Sandbox:
             return _Run(b"", -1, time.monotonic() - started, timeout, error=error)
         duration = time.monotonic() - started
         body, marker, tail = raw.rpartition(_TRAILER)
-        if marker and tail.strip().lstrip(b"-").isdigit():
-            exit_code = int(tail.strip())
+        code, _, reason = tail.strip().partition(b":")
+        if marker and code.lstrip(b"-").isdigit():
+            exit_code, timed_out = int(code), reason == b"timeout"
         else:  # the runner itself was killed (e.g. out of memory): ask the engine
-            body = raw
+            body, timed_out = raw, False
             exit_code = _exit_code(self.client, exec_id)
-        return _Run(body, exit_code, duration, timeout, truncated=len(body) > cap)
+        return _Run(body, exit_code, duration, timeout, len(body) > cap, timed_out)
 
     def call_tool(self, name: str, args: Any) -> ToolResult:
         """Run one agent tool; bad names or arguments give an error result, never an exception."""
@@ -232,11 +232,8 @@ class _Run:
     duration_s: float
     timeout: int
     truncated: bool = False
+    timed_out: bool = False
     error: str = ""
-
-    @property
-    def timed_out(self) -> bool:
-        return self.exit_code == _KILLED and self.duration_s >= self.timeout - 0.1
 
 
 def _exit_code(client: Any, exec_id: str) -> int:

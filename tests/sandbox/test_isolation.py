@@ -116,7 +116,7 @@ def test_memory_hog_is_killed(new_box: Callable[..., Sandbox]) -> None:
     )
     assert "survived" not in result.output
     assert result.exit_code == 137  # SIGKILL from the kernel's OOM killer, not the timeout
-    assert not result.extra.get("timed_out")
+    assert not result.extra.get("timed_out") and "time limit" not in result.output
     assert time.monotonic() - started < 20
     assert sh(box, "echo alive").output.strip() == "alive"
 

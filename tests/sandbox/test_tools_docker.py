@@ -30,6 +30,16 @@ def test_list_read_write(shared_box: Sandbox) -> None:
     assert call(shared_box, "list_dir", path="w") == (False, "new/\n")
 
 
+def test_largest_allowed_write(shared_box: Sandbox) -> None:
+    content = "0123456789" * (shared_box.limits.max_payload_bytes // 10)
+    assert call(shared_box, "write_file", path="big/max.txt", content=content)[0] is False
+    assert call(shared_box, "list_dir", path="big") == (False, f"max.txt\t{len(content)} bytes\n")
+    result = shared_box.call_tool("read_file", {"path": "big/max.txt"})
+    assert result.truncated and result.output.startswith(
+        content[: shared_box.limits.output_cap_bytes]
+    )
+
+
 def test_file_errors(shared_box: Sandbox) -> None:
     error, text = call(shared_box, "read_file", path="missing.txt")
     assert error and "no such file" in text
