@@ -39,13 +39,17 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--fresh", action="store_true", help="start a new run instead of resuming")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(handler=run_command)
-    sub = parser.add_subparsers(dest="eval_command", metavar="{report}")
+    sub = parser.add_subparsers(dest="eval_command", metavar="{report,runs}")
     report = sub.add_parser("report", help="write a Markdown report of the newest results")
     report.add_argument(
         "out", nargs="?", default="eval-report.md", help="output file (eval-report.md)"
     )
     report.add_argument("--json", action="store_true", help="print the metrics table as JSON")
     report.set_defaults(handler=report_command)
+    runs = sub.add_parser("runs", help="list evaluation runs, newest first")
+    runs.add_argument("--model", dest="runs_model", help="only this model spec")
+    runs.add_argument("--json", action="store_true", help="one JSON object per run")
+    runs.set_defaults(handler=runs_command)
 
 
 def _check_docker(suite: str) -> None:
@@ -181,4 +185,26 @@ def report_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     print(f"wrote {path}" + (f" and {png}" if png else ""))
+    return 0
+
+
+def runs_command(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from mosaic_studio.evaluation.store import eval_runs
+    from mosaic_studio.evaluation.suites import suite_label
+    from mosaic_studio.store.db import get_engine
+
+    with Session(get_engine()) as session:
+        rows = eval_runs(session, args.runs_model)
+    for run in rows:
+        label = suite_label(run.suite, run.options)
+        if args.json:
+            fields = ("id", "model_spec", "suite", "options", "status", "metrics", "created_at")
+            print(json.dumps({name: getattr(run, name) for name in fields}))
+        else:
+            items = run.metrics.get("n_items", 0)
+            print(f"{run.id}  {run.status:<11} {items:>4} items  {run.model_spec}  {label}")
+    if not rows and not args.json:
+        print("no evaluation runs yet: mosaic eval --model smollm2 --suite builtin:test")
     return 0

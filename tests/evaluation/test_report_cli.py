@@ -67,6 +67,11 @@ def test_cli_eval_json_then_report(
     assert "wrote" in capsys.readouterr().out
     assert main(["eval", "report", "--json"]) == 0
     assert spec in json.loads(capsys.readouterr().out)
+    assert main(["eval", "runs", "--json"]) == 0
+    (run,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert run["model_spec"] == spec and run["status"] == "finished"
+    assert main(["eval", "runs", "--model", spec]) == 0
+    assert "2 items" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
