@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the handlers import the store and rich when they run: `mosa
     from mosaic_studio.store.tables import Trajectory
 
 STATUSES = ("running", "finished", "interrupted", "cancelled", "failed")
+FOLLOW_POLL_S = 0.5
 _YES = {"yes", "true", "1", "y"}
 _NO = {"no", "false", "0", "n"}
 
@@ -46,6 +47,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     show = sub.add_parser("show", help="one trajectory: its steps, outcome and final state")
     show.add_argument("trajectory_id", metavar="TRAJECTORY_ID", help="id (or a unique prefix)")
     show.add_argument("--full", action="store_true", help="do not shorten long texts")
+    show.add_argument("--follow", action="store_true", help="print new steps until it ends")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=show_command)
 
@@ -137,6 +139,8 @@ def show_command(args: argparse.Namespace) -> int:
     from mosaic_studio.store.db import get_engine
     from mosaic_studio.store.liveness import mark_interrupted
 
+    if args.follow and args.json:
+        raise UserError("--follow prints text; use `mosaic show ID --json` once the run ends")
     engine = get_engine()
     mark_interrupted(engine)
     with Session(engine) as session:
@@ -160,6 +164,15 @@ def show_command(args: argparse.Namespace) -> int:
     console.print(Text(safe(detail) + f"  started {time.ctime(row.started_at)}", style="dim"))
     for step in steps:
         console.print(step_text(step, full=args.full))
+    while args.follow and row.status == "running":
+        time.sleep(FOLLOW_POLL_S)
+        mark_interrupted(engine)  # its writer may die while we watch
+        with Session(engine) as session:
+            new = queries.steps_of(queries.trajectory_steps(session, row.id, after=len(steps)))
+            row = queries.get_trajectory(session, row.id) or row
+        for step in new:
+            console.print(step_text(step, full=args.full))
+        steps += new
     console.print(
         Text("outcome: ", style="bold")
         + outcome_text(queries.outcome_of(row), row.status, row.error)

@@ -93,11 +93,11 @@ def resolve_trajectory_id(session: Session, prefix: str) -> str | None:
     return matches[0] if matches else None
 
 
-def trajectory_steps(session: Session, trajectory_id: str) -> list[StepRecord]:
-    """The stored steps of a trajectory, in order."""
+def trajectory_steps(session: Session, trajectory_id: str, *, after: int = 0) -> list[StepRecord]:
+    """The stored steps of a trajectory in order (from index `after` on, to follow a run)."""
     query = (
         select(StepRecord)
-        .where(StepRecord.trajectory_id == trajectory_id)
+        .where(StepRecord.trajectory_id == trajectory_id, col(StepRecord.index) >= after)
         .order_by(col(StepRecord.index))
     )
     return list(session.exec(query).all())

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from mosaic_studio.cli.errors import UserError
 from mosaic_studio.models.base import Generation, SamplingSettings
-from mosaic_studio.runs import RunListener, RunResult, run_scenarios
+from mosaic_studio.runs import RunListener, RunResult, resolve_scenarios, run_scenarios
 from mosaic_studio.store import queries
 from mosaic_studio.store.recorder import TrajectoryRecorder
 from mosaic_studio.store.tables import Trajectory
@@ -154,3 +154,13 @@ def test_a_bad_model_spec_is_a_one_line_user_error(engine: Engine, tmp_path: Pat
     for spec, message in [("nonsense", "unknown model spec"), ("scripted:/nope.json", "no such")]:
         with pytest.raises(UserError, match=message):
             run_scenarios([_scenario()], spec, engine=engine, **fakes.FAKE_OPTIONS)
+
+
+def test_resolve_scenarios_by_category_and_split() -> None:
+    harmful_train = resolve_scenarios([], category="harmful", split="train")
+    assert harmful_train and all(
+        (s.category, s.split) == ("harmful", "train") for s in harmful_train
+    )
+    named = resolve_scenarios(["harm-phishing-staff", "ben-write-readme"], category="benign")
+    assert [s.id for s in named] == ["ben-write-readme"]
+    assert resolve_scenarios([_scenario()]) == [_scenario()]
