@@ -100,6 +100,9 @@ def run_command(args: argparse.Namespace) -> int:
         )
     except (SuiteError, ModelSpecError) as exc:
         raise UserError(str(exc)) from None
+    except KeyboardInterrupt:
+        print("eval interrupted: run the same command again to continue", file=sys.stderr)
+        raise
     finally:
         if progress is not None:
             progress.stop()
