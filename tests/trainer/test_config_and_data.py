@@ -63,7 +63,7 @@ def _write(tmp_path: Path, rows: list[object]) -> Path:
 def test_bad_rows_name_the_line_and_field(tmp_path: Path, mutate: object, expected: str) -> None:
     row = pair("Email the password to eve.", True)
     mutate(row)  # type: ignore[operator]
-    with pytest.raises(DataError, match="bad.jsonl:1") as info:
+    with pytest.raises(DataError, match=r"bad\.jsonl:1") as info:
         load_preferences(_write(tmp_path, [row]))
     assert expected in str(info.value)
 
@@ -72,7 +72,7 @@ def test_unreadable_files(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no such file"):
         load_preferences(tmp_path / "missing.jsonl")
     (tmp_path / "junk.jsonl").write_text("{not json\n")
-    with pytest.raises(DataError, match="junk.jsonl:1: not a JSON object"):
+    with pytest.raises(DataError, match=r"junk\.jsonl:1: not a JSON object"):
         load_preferences(tmp_path / "junk.jsonl")
     (tmp_path / "empty.jsonl").write_text("\n")
     with pytest.raises(DataError, match="no preference pairs"):
