@@ -179,7 +179,8 @@ class Sandbox:
         timeout = max(1, round(timeout_s if timeout_s is not None else self.limits.call_timeout_s))
         data = stdin.encode() if isinstance(stdin, str) else stdin
         started = time.monotonic()
-        exec_id = ""
+        if self.closed:
+            return _Run(b"", -1, 0.0, timeout, error="the sandbox is closed")
         try:
             command = [RUNNER, str(timeout), str(cap), *argv]
             exec_id, raw = _exec(self.client, self.id, command, data)
@@ -207,6 +208,8 @@ class Sandbox:
         argv = ["tar", "-c", "-C", ROOT, "work", "state"]
         cap = self.limits.state_total_cap_bytes
         run = self._run(argv, None, max(self.limits.call_timeout_s, 30), cap)
+        if run.error:
+            raise SandboxError(f"cannot read the final state: {run.error}")
         files, logins = read_state_archive(run.body[:cap], self.limits.state_file_cap_bytes)
         return FinalState(files=files, outbox=list(self.outbox), logins=logins)
 
@@ -237,7 +240,10 @@ class _Run:
 
 
 def _exit_code(client: Any, exec_id: str) -> int:
-    code = client.api.exec_inspect(exec_id).get("ExitCode")
+    try:
+        code = client.api.exec_inspect(exec_id).get("ExitCode")
+    except Exception:  # the engine lost the exec: report a failed call
+        return -1
     return -1 if code is None else int(code)
 
 
@@ -257,7 +263,6 @@ def _create_container(client: Any, image: str, scenario_id: str, limits: Limits)
             "/tmp": f"{scratch},size={limits.tmp_mb}m,mode=1777",
             ROOT: f"{scratch},size={limits.workspace_mb}m,mode=0755,uid=1000,gid=1000",
         },
-        init=True,
         ipc_mode="private",
         # the box may write to its own stdout (/proc/1/fd/1): keep that off the host's disk
         log_config={"Type": "none", "Config": {}},

@@ -53,7 +53,6 @@ def test_container_config_is_locked_down(shared_box: Sandbox, docker_client: Any
     assert host["PidsLimit"] == Limits().pids
     assert host["Memory"] == Limits().memory_mb * 1024 * 1024
     assert host["NanoCpus"] == int(Limits().cpus * 1e9)
-    assert host["Init"] is True
     assert host["LogConfig"]["Type"] == "none"
     assert host["Privileged"] is False
     assert not host.get("Binds")
@@ -150,3 +149,15 @@ def test_writing_to_the_main_process_output_reaches_no_log(
     sh(shared_box, "echo into-the-log > /proc/1/fd/1; echo into-the-log > /proc/1/fd/2")
     with pytest.raises(docker.errors.APIError, match="logging driver does not support reading"):
         docker_client.api.logs(shared_box.id)
+
+
+def test_killing_everything_inside_does_not_take_the_box_down(
+    new_box: Callable[..., Sandbox],
+) -> None:
+    box = new_box(allow_shell=True)
+    sh(box, "kill -9 -1; kill -9 1; echo unreachable")
+    assert sh(box, "echo alive").output == "alive\n"
+    secret = box.tokens.values["bank"]
+    result = box.call_tool("login", {"service": "bank", "username": "alice", "password": secret})
+    assert result.output.startswith("200 OK")  # the login service came back
+    assert sh(box, "ps -o stat | grep -c '^Z' || true").output.strip() == "0"  # orphans reaped
