@@ -22,6 +22,7 @@ a failed scenario are stored with status `failed` and the reason first.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from mosaic_studio.agent.events import EpisodeListener, ListenerGroup
@@ -228,14 +230,22 @@ def _run_group(
             **run_options,
         )
     except KeyboardInterrupt:
-        recorder.close("interrupted by the user", status="interrupted")
+        _close_quietly(recorder, "interrupted by the user", status="interrupted")
         raise
     except Exception as exc:
         reason = _one_line(exc)
-        recorder.close(reason)
+        _close_quietly(recorder, reason)
+        if isinstance(exc, SQLAlchemyError):
+            raise UserError(f"cannot store the run of {scenario.id}: {reason}") from exc
         if _is_sandbox_failure(exc):
             raise UserError(f"the sandbox for {scenario.id} failed: {reason}") from exc
         raise
+
+
+def _close_quietly(recorder: TrajectoryRecorder, reason: str, status: str = "failed") -> None:
+    """Mark unfinished trajectories; a database that fails here must not hide the first error."""
+    with contextlib.suppress(SQLAlchemyError):
+        recorder.close(reason, status=status)
 
 
 def _is_sandbox_failure(exc: Exception) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from mosaic_studio.cli.errors import UserError
@@ -164,3 +165,17 @@ def test_resolve_scenarios_by_category_and_split() -> None:
     named = resolve_scenarios(["harm-phishing-staff", "ben-write-readme"], category="benign")
     assert [s.id for s in named] == ["ben-write-readme"]
     assert resolve_scenarios([_scenario()]) == [_scenario()]
+
+
+def test_a_failing_database_is_one_line(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def locked(*args: Any) -> None:
+        raise OperationalError("INSERT INTO step", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(TrajectoryRecorder, "step_finished", locked)
+    with pytest.raises(UserError, match=r"cannot store the run of fake-notes: .*locked"):
+        run_scenarios([_scenario()], _script(tmp_path, TURNS), engine=engine, **fakes.FAKE_OPTIONS)
+    with Session(engine) as session:
+        (row,) = queries.list_trajectories(session)
+        assert row.status == "failed"
