@@ -49,7 +49,7 @@ def _raw_run_flags(image: str) -> list[str]:
     return [
         "run", "-d", "--network", "none", "--read-only", "--cap-drop", "ALL",
         "--security-opt", "no-new-privileges", "--pids-limit", str(limits.pids),
-        "--memory", f"{limits.memory_mb}m", "--cpus", str(limits.cpus), "--init",
+        "--memory", f"{limits.memory_mb}m", "--cpus", str(limits.cpus),
         "--tmpfs", "/tmp", "--tmpfs", "/sandbox:uid=1000,gid=1000", "--user", "1000:1000",
         "--label", "mosaic.benchmark=1", image,
     ]  # fmt: skip
