@@ -12,8 +12,10 @@ as it finishes.
 `RunListener` also hears `scenario_started` / `scenario_finished`. `cancel` (a threading.Event)
 stops the run between steps; cancelled episodes are stored as `cancelled`. `reference="good"` or
 `"bad"` replays the scenarios' own reference turns instead of a model (`source` reference_good
-/ reference_bad, model spec `reference:good|bad`). `run_options` go to `agent.loop.run_group`
-(`token_budget`, `batch`, and for tests `sandbox_factory` / `grade_fn`).
+/ reference_bad, model spec `reference:good|bad`). `source`, `parent_id`, `fork_step` label the
+rows from the start (a fork: `source="fork"`, with `prefix_turns` and the parent's `tokens` in
+`run_options`). `run_options` go to `agent.loop.run_group` (`prefix_turns`, `tokens`,
+`token_budget`, `batch`, and for tests `sandbox_factory` / `grade_fn`).
 
 Every expected failure (unknown scenario, bad model spec, Docker down, a model or sandbox that
 fails mid-run) raises `mosaic_studio.cli.errors.UserError` with one line; the trajectories of
@@ -153,6 +155,9 @@ def run_scenarios(
     category: str | None = None,
     split: str | None = None,
     reference: Reference | None = None,
+    source: str | None = None,
+    parent_id: str | None = None,
+    fork_step: int | None = None,
     **run_options: Any,
 ) -> list[RunResult]:
     """Run each scenario `samples` times with one model and store every trajectory."""
@@ -184,7 +189,9 @@ def run_scenarios(
             scenario,
             backend.spec,
             settings,
-            source="rollout" if reference is None else f"reference_{reference}",
+            source=source or ("rollout" if reference is None else f"reference_{reference}"),
+            parent_id=parent_id,
+            fork_step=fork_step,
         )
         if isinstance(listener, RunListener):
             listener.scenario_started(position, len(scenarios), scenario, recorder)

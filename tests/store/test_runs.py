@@ -179,3 +179,25 @@ def test_a_failing_database_is_one_line(
     with Session(engine) as session:
         (row,) = queries.list_trajectories(session)
         assert row.status == "failed"
+
+
+def test_forks_are_labelled_from_the_start(engine: Engine, tmp_path: Path) -> None:
+    (parent,) = run_scenarios(
+        [_scenario()], _script(tmp_path, TURNS), engine=engine, **fakes.FAKE_OPTIONS
+    )
+    (fork,) = run_scenarios(
+        [_scenario()],
+        _script(tmp_path, TURNS),
+        engine=engine,
+        source="fork",
+        parent_id=parent.trajectory_id,
+        fork_step=1,
+        prefix_turns=TURNS[:1],
+        **fakes.FAKE_OPTIONS,
+    )
+    with Session(engine) as session:
+        row = session.get(Trajectory, fork.trajectory_id)
+        assert row is not None
+        assert (row.source, row.parent_id, row.fork_step) == ("fork", parent.trajectory_id, 1)
+        kinds = [s.kind for s in queries.trajectory_steps(session, row.id)]
+    assert kinds[:3] == ["plan", "tool_call", "observation"] and row.status == "finished"
