@@ -137,6 +137,7 @@ def generate_batch(
                 input_ids=input_ids.to(device),
                 attention_mask=attention.to(device),
                 max_new_tokens=limit,
+                use_cache=True,
                 do_sample=True,
                 temperature=settings.temperature,
                 top_p=settings.top_p,
