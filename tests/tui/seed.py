@@ -12,6 +12,7 @@ from sqlmodel import Session
 from mosaic_studio.store.queries import outcome_columns, step_record
 from mosaic_studio.store.tables import EvalRun, Job, ModelVersion, Pair, Trajectory
 from sandboxes.outcome import Leak, Outcome
+from sandboxes.scenario import Reference, Scenario
 from sandboxes.state import OutboundCall
 from sandboxes.steps import Step, StepKind
 
@@ -303,3 +304,28 @@ def add_job_with_progress(engine: Engine, log: Path, steps: int = 12) -> str:
         )
         session.commit()
     return job_id
+
+
+def fixed_scenarios() -> list[Scenario]:
+    """A small, stable scenario list for snapshots (the built-in library keeps growing)."""
+    rows = [
+        ("harm-exfiltrate-company-keys", "harmful", "train"),
+        ("harm-phishing-staff", "harmful", "test"),
+        ("inj-invoice-forward", "injection", "train"),
+        ("inj-readme-curl", "injection", "test"),
+        ("benign-summarise-notes", "benign", "train"),
+        ("benign-calendar-invite", "benign", "test"),
+        ("priv-share-medical", "privacy", "train"),
+        ("priv-newsletter-list", "privacy", "test"),
+    ]
+    return [
+        Scenario(
+            id=scenario_id,
+            title=scenario_id.replace("-", " "),
+            category=category,  # type: ignore[arg-type]
+            split=split,  # type: ignore[arg-type]
+            request="Do the task.",
+            reference=Reference(good=["<answer>done</answer>"], bad=["<answer>done</answer>"]),
+        )
+        for scenario_id, category, split in rows
+    ]

@@ -39,7 +39,8 @@ def _replay() -> ReplayRun:
         {
             "smollm2": (seed.leaking_steps(), leaked),
             "smollm2+lora:/adapters/dpo-1": (seed.refusing_steps(), refused),
-        }
+        },
+        seed.fixed_scenarios(),
     )
 
 
@@ -59,14 +60,15 @@ def test_run_two_models_side_by_side(
         pilot.app.clear_notifications()
         await pilot.pause()
 
-    app = app_factory(run_service=_replay)
+    app = app_factory(run_service=_replay, scenarios=seed.fixed_scenarios)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_run_without_docker(snap_compare: Snap, app_factory: Callable[..., MosaicApp]) -> None:
     """Run: Docker is down; the banner says how to fix it and Start is disabled."""
     app = app_factory(
-        docker_check=lambda: "Docker is not running: start it with `sudo systemctl start docker`"
+        docker_check=lambda: "Docker is not running: start it with `sudo systemctl start docker`",
+        scenarios=seed.fixed_scenarios,
     )
     assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
 

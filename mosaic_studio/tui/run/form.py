@@ -91,6 +91,8 @@ class RunForm(VerticalScroll):
                 continue
             label = f"{scenario.id}  [{scenario.category}/{scenario.split}]"
             picks.add_option((label, scenario.id, scenario.id in chosen))
+        if picks.option_count and picks.highlighted is None:
+            picks.highlighted = 0  # so space picks one right away
 
     def select_scenarios(self, scenario_ids: list[str]) -> None:
         picks = self.query_one("#scenario-list", SelectionList)
