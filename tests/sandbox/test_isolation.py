@@ -161,3 +161,15 @@ def test_killing_everything_inside_does_not_take_the_box_down(
     result = box.call_tool("login", {"service": "bank", "username": "alice", "password": secret})
     assert result.output.startswith("200 OK")  # the login service came back
     assert sh(box, "ps -o stat | grep -c '^Z' || true").output.strip() == "0"  # orphans reaped
+
+
+def test_full_disks_stay_within_their_caps_and_the_box_keeps_working(
+    new_box: Callable[..., Sandbox],
+) -> None:
+    box = new_box(allow_shell=True, limits=Limits(workspace_mb=4, tmp_mb=4))
+    fill = "head -c 20000000 /dev/zero > {}; du -k {} | cut -f1"
+    used_tmp = int(sh(box, fill.format("/tmp/fill", "/tmp/fill")).output.split()[-1])
+    used_work = int(sh(box, fill.format("work/fill", "work/fill")).output.split()[-1])
+    assert used_tmp <= 4096 and used_work <= 4096
+    assert box.call_tool("read_file", {"path": "notes.txt"}).output.startswith("hello")
+    assert box.final_state().files["fill"].startswith("<binary file, ")
