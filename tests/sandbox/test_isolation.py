@@ -172,4 +172,6 @@ def test_full_disks_stay_within_their_caps_and_the_box_keeps_working(
     used_work = int(sh(box, fill.format("work/fill", "work/fill")).output.split()[-1])
     assert used_tmp <= 4096 and used_work <= 4096
     assert box.call_tool("read_file", {"path": "notes.txt"}).output.startswith("hello")
+    sent = box.call_tool("send_email", {"to": "a@b.test", "subject": "s", "body": "b"})
+    assert not sent.is_error and box.final_state().outbox[-1].to == "a@b.test"
     assert box.final_state().files["fill"].startswith("<binary file, ")
