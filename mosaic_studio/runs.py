@@ -49,7 +49,10 @@ Reference = Literal["good", "bad"]
 
 
 class RunListener(EpisodeListener):
-    """An episode listener that also hears when each scenario of a run starts and ends."""
+    """An episode listener that also hears the run's stages and each scenario's start and end."""
+
+    def stage(self, text: str) -> None:
+        """A slow preparation step begins, e.g. `loading model smollm2`."""
 
     def scenario_started(
         self, position: int, total: int, scenario: Scenario, recorder: TrajectoryRecorder
@@ -170,9 +173,13 @@ def run_scenarios(
     if not scenarios:
         raise UserError("none of the named scenarios matches --category/--split")
     engine = engine or get_engine()
+    stage = listener.stage if isinstance(listener, RunListener) else (lambda text: None)
     if run_options.get("sandbox_factory") is None:
+        stage("checking Docker and removing sandboxes left by crashed runs")
         prepare_sandboxes()
     mark_interrupted(engine)
+    if reference is None:
+        stage(f"loading model {model_spec}")
     backend = None if reference else load_model(model_spec)
     if backend is not None:
         with Session(engine) as session:

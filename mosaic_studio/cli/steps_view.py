@@ -145,6 +145,9 @@ class LiveRunView(RunListener):
     def _prefix(self, episode: int) -> str:
         return f"[{episode}] " if self.samples > 1 else ""
 
+    def stage(self, text: str) -> None:
+        self.console.print(Text(safe(text) + " …", style="dim"))
+
     def scenario_started(
         self, position: int, total: int, scenario: Scenario, recorder: TrajectoryRecorder
     ) -> None:

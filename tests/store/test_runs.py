@@ -44,6 +44,9 @@ class Events(RunListener):
     def __init__(self) -> None:
         self.log: list[tuple[Any, ...]] = []
 
+    def stage(self, text: str) -> None:
+        self.log.append(("stage", text.split()[0]))
+
     def scenario_started(
         self, position: int, total: int, scenario: Scenario, recorder: TrajectoryRecorder
     ) -> None:
@@ -70,7 +73,7 @@ def test_samples_are_stored_and_listeners_hear_every_step(engine: Engine, tmp_pa
     assert [r.status for r in results] == ["finished", "finished"]
     assert results[0].group_id == results[1].group_id
     kinds = ["plan", "tool_call", "observation", "plan", "answer"]
-    assert events.log[0] == ("scenario", 0, 1, "fake-notes")
+    assert events.log[:2] == [("stage", "loading"), ("scenario", 0, 1, "fake-notes")]
     assert [e[2] for e in events.log if e[0] == "step" and e[1] == 0] == kinds
     assert events.log[-1] == ("done", 0, ["finished", "finished"])
     summary = results[1].summary()
