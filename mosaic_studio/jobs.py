@@ -48,8 +48,6 @@ JOB_CONFIGS: dict[str, type[JobConfig]] = {"dpo": DPOJobConfig, "grpo": GRPOJobC
 TERMINAL_EVENTS = frozenset({"done", "cancelled", "error"})
 FINAL_STATUSES = frozenset({"finished", "failed", "cancelled"})
 LAUNCHER_KEYS = frozenset({"num_processes"})  # settings of `accelerate launch`, not the trainer
-LOG_NAME = "progress.jsonl"
-STDERR_NAME = "stderr.log"
 TAIL_LINES = 20
 _GRACE_S = 180.0  # how long a cancelled trainer may take to save before it is killed
 
@@ -108,7 +106,7 @@ def start_job(kind: str, config: dict[str, Any], *, db_url: str | None = None) -
     build_config(kind, settings, str(output))  # fail before anything is recorded
     settings.setdefault("base_path", resolve_base(base))
     job = Job(id=job_id, kind=kind, config=settings, output_dir=str(output))
-    job.log_path = str(output / LOG_NAME)
+    job.log_path = str(output / f"progress-{job_id}.jsonl")  # a resumed job shares the folder
     output.mkdir(parents=True, exist_ok=True)
     url = database_url(db_url)
     engine = get_engine(url)
@@ -196,6 +194,7 @@ def supervise(job_id: str) -> int:
             print(f"no queued job {job_id}", file=sys.stderr)
             return 2
         kind, settings, output = job.kind, dict(job.config), Path(job.output_dir)
+        log_path, err_path = Path(job.log_path), stderr_path(job)
     try:
         config = build_config(kind, settings, str(output))
         command, how = trainer_command(kind, config, int(settings.get("num_processes", 1)))
@@ -203,7 +202,6 @@ def supervise(job_id: str) -> int:
         _update(engine, job_id, status="failed", error=str(exc), finished_at=time.time())
         return 1
     _become_subreaper()
-    log_path = output / LOG_NAME
     with open(log_path, "a") as log:
         log.write(json.dumps({"event": "launch", "how": how, "command": command}) + "\n")
     if cancelled:
@@ -211,7 +209,7 @@ def supervise(job_id: str) -> int:
         return 0
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     env["PYTHONUNBUFFERED"] = "1"
-    with open(log_path, "a") as log, open(output / STDERR_NAME, "a") as err:
+    with open(log_path, "a") as log, open(err_path, "a") as err:
         proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -315,9 +313,14 @@ def read_events(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
     return events, offset + end
 
 
+def stderr_path(job: Job) -> Path:
+    """Where the trainer's stderr (warnings, tracebacks) goes, beside its progress log."""
+    return Path(job.log_path).with_name(f"stderr-{job.id}.log")
+
+
 def log_tail(job: Job, lines: int = TAIL_LINES) -> str:
     """The last lines of the trainer's stderr (where tracebacks go)."""
-    path = Path(job.output_dir) / STDERR_NAME
+    path = stderr_path(job)
     try:
         text = path.read_text(errors="replace")
     except OSError:

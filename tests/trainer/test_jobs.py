@@ -20,6 +20,7 @@ from mosaic_studio.jobs import (
     read_events,
     refresh_jobs,
     start_job,
+    stderr_path,
     trainer_command,
     watch_job,
 )
@@ -38,17 +39,17 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
 def make_job(engine: Engine, tmp_path: Path, events: list[dict[str, Any]], stderr: str = "") -> str:
     out = tmp_path / "job"
     out.mkdir(exist_ok=True)
-    (out / "progress.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
-    (out / "stderr.log").write_text(stderr)
+    (out / "progress-j1.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     job = Job(
         kind="dpo",
         status="running",
         config={"base": "smollm2", "data": "/d.jsonl"},
         output_dir=str(out),
-        log_path=str(out / "progress.jsonl"),
+        log_path=str(out / "progress-j1.jsonl"),
         pid=2**22 + 12345,  # no such process
         started_at=1.0,
     )
+    stderr_path(job).write_text(stderr)
     with Session(engine) as session:
         session.add(job)
         session.commit()
