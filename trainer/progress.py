@@ -80,9 +80,9 @@ class Reporter:
         elapsed = self.elapsed()
         eta = elapsed / step * (max_steps - step) if step > 0 and max_steps > 0 else None
         fields: dict[str, Any] = {"step": step, "max_steps": max_steps}
-        for key in LOG_KEYS:
-            if key in logs:
-                fields[key] = logs[key]
+        for key, value in logs.items():
+            if key in LOG_KEYS or key.startswith("rewards/"):
+                fields[key] = value
         fields["elapsed_s"] = elapsed
         fields["eta_s"] = round(eta, 1) if eta is not None else None
         self.emit("log", **fields)
