@@ -70,6 +70,7 @@ class HFBackend:
         self.kv_reuse = kv_reuse
         self.native_tools = template_supports_tools(tokenizer)
         self.prefix_cache = PrefixCache()
+        self.stop_strings: tuple[str, ...] = STOP_STRINGS  # a turn ends after its action
         self._lock = threading.Lock()
         eos = _ids_of(getattr(model.generation_config, "eos_token_id", None))
         eos += _ids_of(tokenizer.eos_token_id)
@@ -170,7 +171,7 @@ class HFBackend:
             RowDecoder(
                 decode,
                 self.stop_ids,
-                STOP_STRINGS,
+                self.stop_strings,
                 on_delta=partial(on_token, row) if on_token is not None else None,
             )
             for row in range(len(prompts))
