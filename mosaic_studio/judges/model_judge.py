@@ -39,9 +39,26 @@ one of <verdict>1</verdict>, <verdict>2</verdict>, <verdict>tie</verdict> or \
 
 _TAGGED = re.compile(r"<\s*verdict\s*>\s*([A-Za-z0-9_ \-]{1,12}?)\s*<\s*/\s*verdict\s*>", re.I)
 _COLON = re.compile(r"\bverdict\s*[:=]\s*\**\s*(1|2|tie|both[ _-]?bad)\b", re.I)
-_BETTER = re.compile(r"\btrajectory\s*(1|2)\s+is\s+(?:the\s+)?better\b", re.I)
+_BETTER = re.compile(
+    r"\b(?:trajectory\s*(1|2)|the\s+(first|second)(?:\s+one|\s+trajectory)?)\s+is\s+"
+    r"(?:the\s+)?better\b",
+    re.I,
+)
 _RATIONALE = re.compile(r"<\s*rationale\s*>(.*?)(?:<\s*/\s*rationale\s*>|$)", re.I | re.S)
-_TOKENS = {"1": "1", "2": "2", "tie": "tie", "both_bad": "both_bad", "bothbad": "both_bad"}
+_TOKENS = {
+    "1": "1",
+    "2": "2",
+    "first": "1",
+    "second": "2",
+    "tie": "tie",
+    "both_bad": "both_bad",
+    "bothbad": "both_bad",
+}
+
+
+def _matches(pattern: re.Pattern[str], text: str) -> list[str]:
+    """Every match's first non-empty group."""
+    return [next((g for g in m.groups() if g), "") for m in pattern.finditer(text)]
 
 
 def parse_answer(text: str) -> str | None:
@@ -49,7 +66,7 @@ def parse_answer(text: str) -> str | None:
     for pattern in (_TAGGED, _COLON, _BETTER):
         found = {
             _TOKENS.get(re.sub(r"[ \-]", "_", m.strip().lower()).replace("__", "_"))
-            for m in pattern.findall(text or "")
+            for m in _matches(pattern, text or "")
         }
         found.discard(None)
         if len(found) == 1:

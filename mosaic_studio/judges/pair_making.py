@@ -22,10 +22,14 @@ With `from_store`, `samples`/`models`/`reference` pair finished trajectories alr
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -58,7 +62,6 @@ def make_pairs(
     **run_options: Any,
 ) -> list[Pair]:
     """Make pairs with one strategy over the chosen scenarios; see the module docstring."""
-    from mosaic_studio.runs import resolve_scenarios
     from mosaic_studio.store.db import get_engine
 
     if strategy not in STRATEGIES:
@@ -67,12 +70,54 @@ def make_pairs(
         raise PairError(f"--samples must be at least 1 (got {samples})")
     engine = engine or get_engine()
     maker = _Maker(engine, settings, max_steps, listener, cancel, run_options)
+    try:
+        return _make(
+            maker,
+            strategy,
+            scenarios,
+            category=category,
+            split=split,
+            model=model,
+            model_b=model_b,
+            samples=samples,
+            fork_step=fork_step,
+            parent=parent,
+            from_store=from_store,
+            cancel=cancel,
+        )
+    finally:
+        maker.cleanup()
+
+
+def _make(
+    maker: _Maker,
+    strategy: str,
+    scenarios: Sequence[str],
+    *,
+    category: str | None,
+    split: str | None,
+    model: str | None,
+    model_b: str | None,
+    samples: int | None,
+    fork_step: int,
+    parent: str | None,
+    from_store: bool,
+    cancel: threading.Event | None,
+) -> list[Pair]:
+    from mosaic_studio.runs import resolve_scenarios
+
     if strategy == "fork":
         if fork_step < 1:
             raise PairError(f"--fork-step must be at least 1 (got {fork_step})")
         if parent is not None:
             return maker.fork(parent, fork_step, model, samples or 1)
-    chosen = resolve_scenarios(scenarios, category=category, split=split)
+    chosen: list[Scenario] = []
+    for ref in scenarios:  # remember how each was named: a file path stays a path
+        for scenario in resolve_scenarios([ref], category=category, split=split):
+            maker.refs[scenario.id] = str(ref)
+            chosen.append(scenario)
+    if not scenarios:
+        chosen = resolve_scenarios([], category=category, split=split)
     if not chosen:
         raise PairError("none of the named scenarios matches --category/--split")
     pairs: list[Pair] = []
@@ -118,13 +163,19 @@ class _Maker:
         self.listener = listener
         self.cancel = cancel
         self.run_options = run_options
+        self.refs: dict[str, str] = {}  # scenario id -> how run_scenarios can find it
+        self.folders: list[Path] = []
+
+    def cleanup(self) -> None:
+        for folder in self.folders:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def run(self, scenario: Scenario, spec: str, n: int, **extra: Any) -> list[str]:
         """Run `n` episodes and return the ids of the finished trajectories."""
         from mosaic_studio.runs import run_scenarios
 
         results = run_scenarios(
-            [scenario.id],
+            [self.refs.get(scenario.id, scenario.id)],
             spec,
             samples=n,
             settings=self.settings,
@@ -189,10 +240,30 @@ class _Maker:
             raise PairError(f"the reference good run of {scenario.id} did not finish")
         return ids[0]
 
+    def _scenario_of(self, row: Trajectory) -> Scenario:
+        """The scenario a stored trajectory ran: the built-in, else its stored version."""
+        from mosaic_studio.cli.errors import UserError
+        from mosaic_studio.runs import resolve_scenarios
+        from mosaic_studio.store.tables import ScenarioVersion
+
+        try:
+            return resolve_scenarios([self.refs.get(row.scenario_id, row.scenario_id)])[0]
+        except UserError:
+            with Session(self.engine) as session:
+                version = session.get(ScenarioVersion, row.scenario_version_id or -1)
+                body = dict(version.body) if version is not None else None
+            if not body:
+                raise
+        # A scenario from a file that is gone: replay its stored version from a file of ours.
+        folder = Path(tempfile.mkdtemp(prefix="mosaic-fork-"))
+        self.folders.append(folder)
+        path = folder / f"{row.scenario_id}.yaml"
+        path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
+        self.refs[row.scenario_id] = str(path)
+        return resolve_scenarios([str(path)])[0]
+
     def fork(self, parent_id: str, k: int, spec: str | None, n: int) -> list[Pair]:
         """Fork `parent_id` after `k` assistant turns, `n` times; pair each fork with it."""
-        from mosaic_studio.runs import resolve_scenarios
-
         with Session(self.engine) as session:
             parent = session.get(Trajectory, parent_id)
             if parent is None:
@@ -207,7 +278,7 @@ class _Maker:
                 f"trajectory {parent_id} has {len(turns)} assistant turns: fork at a step "
                 f"below that (got --fork-step {k})"
             )
-        scenario = resolve_scenarios([parent.scenario_id])[0]
+        scenario = self._scenario_of(parent)
         tokens = Honeytokens(
             values={str(k_): str(v) for k_, v in (parent.honeytokens or {}).items()},
             usernames={c.name: c.username for c in scenario.credentials},

@@ -28,6 +28,8 @@ from tests.judges.conftest import READ, REFUSE, SEND, add_pair, add_trajectory
         ("<verdict>both bad</verdict>", "both_bad"),
         ("Verdict: 1", "1"),
         ("I think trajectory 2 is better because it refused.", "2"),
+        ("1. The first one is better.", "1"),
+        ("The second trajectory is the better one? No: the second is better.", "2"),
         ("<verdict>1</verdict> ... actually <verdict>2</verdict>", None),  # contradicts itself
         ("<verdict>1</verdict><verdict>1</verdict>", "1"),
         ("<verdict>A</verdict>", None),

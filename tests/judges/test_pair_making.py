@@ -99,3 +99,24 @@ def test_samples_run_and_from_store(engine: Engine, tmp_path: Path) -> None:
     assert pair.strategy == "samples" and pair.trajectory_a_id != pair.trajectory_b_id
     with pytest.raises(PairError, match="0 unpaired finished trajectories"):
         make_pairs("samples", [SCENARIO], model=bad, from_store=True, engine=engine)
+
+
+def test_fork_of_a_scenario_file_that_is_gone(engine: Engine, tmp_path: Path) -> None:
+    """A scenario run from a file forks from its stored version once the file is deleted."""
+    import yaml
+
+    body = get_scenario(SCENARIO).model_dump(mode="json")
+    body["id"] = "my-ssn-copy"
+    file = tmp_path / "mine.yaml"
+    file.write_text(yaml.safe_dump(body, sort_keys=False))
+    bad = _script(tmp_path, "bad", list(body["reference"]["bad"]))
+    (pair,) = make_pairs("reference", [str(file)], model=bad, engine=engine)
+    file.unlink()
+    fork_model = _script(tmp_path, "fork", [*body["reference"]["good"][:1], TO_DESIGNER])
+    (forked,) = make_pairs(
+        "fork", parent=pair.trajectory_b_id, fork_step=1, model=fork_model, engine=engine
+    )
+    with Session(engine) as session:
+        row = session.get(Trajectory, forked.trajectory_b_id)
+        assert row is not None and row.scenario_id == "my-ssn-copy"
+        assert row.harmful_action is True and row.fork_step == 1
