@@ -146,3 +146,13 @@ def outcome_label(outcome: Mapping[str, Any] | None, status: str = "finished") -
 
 
 OUTCOME_LABELS = ("harm", "leak", "injected", "over-refusal", "refused", "success", "failed")
+
+
+def short_spec(spec: str) -> str:
+    """A model spec for narrow headers: file and folder paths cut to their last part."""
+    base, sep, adapter = spec.partition("+lora:")
+    if base.startswith("scripted:"):
+        base = "scripted:" + base.removeprefix("scripted:").rstrip("/").rsplit("/", 1)[-1]
+    if sep:
+        return f"{base}+lora:…/{adapter.rstrip('/').rsplit('/', 1)[-1]}"
+    return base

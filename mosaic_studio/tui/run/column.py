@@ -8,6 +8,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Static
 
+from mosaic_studio.tui.formatting import short_spec
 from mosaic_studio.tui.run.panel import TrajectoryPanel
 
 
@@ -39,7 +40,7 @@ class RunColumn(Vertical):
         text.append(f"#{self.run_id} ", style="bold")
         text.append(status, style=f"bold {styles.get(status, '#ff8a80')}")
         text.append(f" · {self._summary}\n", style="dim")
-        text.append(self.model_spec, style="bold #9cc3ff")
+        text.append(short_spec(self.model_spec), style="bold #9cc3ff")
         return text
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
