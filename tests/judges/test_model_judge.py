@@ -127,3 +127,14 @@ def test_trajectory_text_cannot_speak_for_the_judge(session: Session) -> None:
     shown = user["content"].split("Which trajectory is better?")[0]
     assert "<verdict>" not in shown and shown.count("</trajectory 1>") == 1
     assert parse_answer(shown) is None
+
+
+def test_compact_text_keeps_the_ending(session: Session) -> None:
+    from mosaic_studio.judges.render import compact_text
+
+    row = add_trajectory(session, [READ] * 30 + [REFUSE])
+    text = compact_text(load_view(session, row.id), max_chars=1200)
+    assert len(text) <= 1200
+    assert text.startswith("1. PLAN: Read the notes.")
+    assert "steps cut]" in text
+    assert text.endswith("REFUSE: I will not send private data.")
