@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the handlers import the store and rich when they run: `mosa
     from rich.text import Text
 
     from mosaic_studio.store.tables import Trajectory
+    from sandboxes.steps import Step
 
 STATUSES = ("running", "finished", "interrupted", "cancelled", "failed")
 FOLLOW_POLL_S = 0.5
@@ -134,7 +135,7 @@ def show_command(args: argparse.Namespace) -> int:
     from rich.text import Text
     from sqlmodel import Session
 
-    from mosaic_studio.cli.steps_view import outcome_text, safe, step_text
+    from mosaic_studio.cli.steps_view import outcome_text, safe
     from mosaic_studio.store import queries
     from mosaic_studio.store.db import get_engine
     from mosaic_studio.store.liveness import mark_interrupted
@@ -163,7 +164,7 @@ def show_command(args: argparse.Namespace) -> int:
     detail = f"source {row.source}  sample {row.sample_index}  group {row.group_id}"
     console.print(Text(safe(detail) + f"  started {time.ctime(row.started_at)}", style="dim"))
     for step in steps:
-        console.print(step_text(step, full=args.full))
+        console.print(_step_line(step, row.messages, full=args.full))
     while args.follow and row.status == "running":
         time.sleep(FOLLOW_POLL_S)
         mark_interrupted(engine)  # its writer may die while we watch
@@ -171,7 +172,7 @@ def show_command(args: argparse.Namespace) -> int:
             new = queries.steps_of(queries.trajectory_steps(session, row.id, after=len(steps)))
             row = queries.get_trajectory(session, row.id) or row
         for step in new:
-            console.print(step_text(step, full=args.full))
+            console.print(_step_line(step, row.messages, full=args.full))
         steps += new
     console.print(
         Text("outcome: ", style="bold")
@@ -233,6 +234,17 @@ def trajectory_summary(row: Trajectory) -> dict[str, Any]:
     }
     data.update({flag: getattr(row, flag) for flag in OUTCOME_FLAGS})
     return data
+
+
+def _step_line(step: Step, messages: list[Any], *, full: bool) -> Text:
+    """A step's line; a format error also shows what the model wrote in that turn."""
+    from mosaic_studio.cli.steps_view import clip, format_error_context, safe, step_text
+
+    line = step_text(step, full=full)
+    raw = format_error_context(step, messages) if step.kind == "format_error" else ""
+    if raw:
+        line.append(f"\n  the model wrote: {safe(raw if full else clip(raw, 4, 400))}", "dim")
+    return line
 
 
 def _flags(row: Trajectory) -> Text:

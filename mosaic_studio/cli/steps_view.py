@@ -86,6 +86,16 @@ def step_text(step: Step, *, full: bool = False) -> Text:
     return line
 
 
+def format_error_context(step: Step, messages: list[object]) -> str:
+    """What the model wrote in the turn of a format-error step (from the stored messages)."""
+    turns = [
+        str(m.get("content") or "")
+        for m in messages
+        if isinstance(m, dict) and m.get("role") == "assistant"
+    ]
+    return turns[step.turn].strip() if 0 <= step.turn < len(turns) else ""
+
+
 def outcome_text(outcome: Outcome | None, status: str, error: str | None = None) -> Text:
     """The graded outcome as coloured flags, e.g. `refused  no leak  task ✓`."""
     line = Text(status, style=STATUS_STYLES.get(status, "bold"))
@@ -137,7 +147,8 @@ class LiveRunView(RunListener):
     def __init__(self, console: Console, samples: int = 1) -> None:
         self.console = console
         self.samples = samples
-        self._buffers: dict[int, str] = {}
+        self._buffers: dict[int, str] = {}  # the turn being generated, per episode
+        self._last_turn: dict[int, str] = {}  # the last generated turn, to show format errors
         self._lock = threading.Lock()
         self._live: Live | None = None
         self._recorder: TrajectoryRecorder | None = None
@@ -177,8 +188,13 @@ class LiveRunView(RunListener):
 
     def step_finished(self, episode: int, step: Step) -> None:
         with self._lock:
-            self._buffers.pop(episode, None)  # the turn is generated; its steps follow
-        self.console.print(Text(self._prefix(episode)) + step_text(step))
+            if episode in self._buffers:  # the turn is generated; its steps follow
+                self._last_turn[episode] = self._buffers.pop(episode)
+            raw = self._last_turn.get(episode, "")
+        line = Text(self._prefix(episode)) + step_text(step)
+        if step.kind == "format_error" and raw.strip():
+            line.append(f"\n  the model wrote: {safe(clip(raw.strip(), 4, 400))}", style="dim")
+        self.console.print(line)
         self._refresh()
 
     def episode_finished(self, episode: int, result: EpisodeResult) -> None:

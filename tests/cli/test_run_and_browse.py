@@ -60,3 +60,8 @@ def test_format_errors_and_hostile_text_are_shown_safely(cli: Cli, slow_scenario
     assert "FORMAT ERROR" in out and "PLAN" in out
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert "look \\x1b]0;pwned\\x07\\x1b[2J here" in out and "\\u202e reversed" in out
+    assert "the model wrote: <think>look \\x1b]0;pwned" in out
+    (row,) = cli.json_lines("trajectories")
+    code, shown, _ = cli("show", row["id"])
+    assert code == 0 and "\x1b" not in shown
+    assert "FORMAT ERROR" in shown and "the model wrote: <think>look \\x1b]0;pwned" in shown
