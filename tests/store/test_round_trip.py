@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from mosaic_studio.store.db import dispose_engines, get_engine
 from mosaic_studio.store.tables import (
     Annotator,
     EvalItem,
@@ -89,3 +90,13 @@ def test_step_index_is_unique_per_trajectory(engine: Engine) -> None:
         session.add(StepRecord(trajectory_id=t.id, index=0, kind="answer"))
         with pytest.raises(IntegrityError):
             session.commit()
+
+
+def test_an_in_memory_database_is_one_shared_migrated_connection() -> None:
+    engine = get_engine("sqlite://")
+    with Session(engine) as session:
+        session.add(_trajectory(id="mem1"))
+        session.commit()
+    with Session(engine) as session:  # a second session sees the same database
+        assert session.get(Trajectory, "mem1") is not None
+    dispose_engines()
