@@ -48,8 +48,10 @@ def test_live_output_shows_badges_and_the_outcome(cli: Cli) -> None:
         assert badge in out
     code, out, _ = cli("trajectories")
     assert code == 0 and out.count("harm-phishing-staff") == 3 and "refused" in out
-    code, out, _ = cli("show", out.split()[8])  # the first row's id
-    assert code == 0 and "outcome:" in out
+    newest = cli.json_lines("trajectories", "--limit", "1")[0]
+    assert newest["id"] in out and newest["source"] == "reference_bad"
+    code, out, _ = cli("show", newest["id"])
+    assert code == 0 and "outbox: send_email → " in out and "HARMFUL ACTION" in out
 
 
 def test_format_errors_and_hostile_text_are_shown_safely(cli: Cli, slow_scenario: Path) -> None:
