@@ -231,6 +231,9 @@ def _generate(
     def on_token(row: int, delta: str) -> None:
         events.token(group[row], delta)
 
+    if settings.seed is not None and len(group) == 1 and len(episodes) > 1:
+        # one episode of a group per call: give each its own seed so samples differ
+        settings = settings.model_copy(update={"seed": settings.seed + group[0]})
     t0 = time.time()
     generations = backend.generate(
         [episodes[i].messages for i in group],

@@ -12,6 +12,7 @@ torch and transformers are imported inside functions only.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from functools import partial
@@ -52,6 +53,18 @@ def template_supports_tools(tokenizer: Any) -> bool:
     return isinstance(text, str) and "mosaic_probe_tool" in text
 
 
+def _cache_budget_tokens(config: Any) -> int:
+    """How many tokens of key/value cache fit in `$MOSAIC_KV_CACHE_MB` (default 512 MB)."""
+    layers = int(getattr(config, "num_hidden_layers", None) or 32)
+    attention_heads = int(getattr(config, "num_attention_heads", None) or 32)
+    heads = int(getattr(config, "num_key_value_heads", None) or attention_heads)
+    hidden = int(getattr(config, "hidden_size", None) or 4096)
+    head_dim = int(getattr(config, "head_dim", None) or hidden // attention_heads)
+    per_token = 2 * layers * heads * head_dim * 4  # keys and values, float32
+    megabytes = float(os.environ.get("MOSAIC_KV_CACHE_MB", "512"))
+    return max(1024, int(megabytes * 2**20 // max(1, per_token)))
+
+
 def _ids_of(value: Any) -> list[int]:
     if value is None:
         return []
@@ -69,7 +82,7 @@ class HFBackend:
         self.spec = spec
         self.kv_reuse = kv_reuse
         self.native_tools = template_supports_tools(tokenizer)
-        self.prefix_cache = PrefixCache()
+        self.prefix_cache = PrefixCache(max_tokens=_cache_budget_tokens(model.config))
         self.stop_strings: tuple[str, ...] = STOP_STRINGS  # a turn ends after its action
         self._lock = threading.Lock()
         eos = _ids_of(getattr(model.generation_config, "eos_token_id", None))

@@ -57,7 +57,7 @@ class OpenAIBackend:
         )
         return cls(self._parts.hostname or "", self._parts.port, timeout=self.timeout_s)
 
-    def _body(self, messages: list[Message], settings: SamplingSettings) -> bytes:
+    def _body(self, messages: list[Message], settings: SamplingSettings, row: int) -> bytes:
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -67,7 +67,7 @@ class OpenAIBackend:
             "max_tokens": settings.max_new_tokens,
         }
         if settings.seed is not None:
-            body["seed"] = settings.seed
+            body["seed"] = settings.seed + row  # parallel samples must differ
         return json.dumps(body).encode()
 
     def _stream_one(
@@ -85,7 +85,9 @@ class OpenAIBackend:
         conn = self._connect()
         try:
             try:
-                conn.request("POST", path, body=self._body(messages, settings), headers=headers)
+                conn.request(
+                    "POST", path, body=self._body(messages, settings, row), headers=headers
+                )
                 response = conn.getresponse()
             except (OSError, http.client.HTTPException) as exc:
                 raise OpenAIError(f"cannot reach {self.base_url}: {exc}") from None

@@ -233,3 +233,25 @@ def test_episode_state_machine_directly() -> None:
         outcome, _state = episode.finish()
         assert outcome.tokens == 10 and episode.finish()[0] is outcome
     assert FakeSandbox.instances[-1].closed
+
+
+class SeedRecorder(ScriptedBackend):
+    def __init__(self, turns: list[str]) -> None:
+        super().__init__(turns)
+        self.seeds: list[int | None] = []
+
+    def generate(
+        self, conversations: list[Any], settings: SamplingSettings, **kw: Any
+    ) -> list[Generation]:
+        self.seeds.append(settings.seed)
+        return super().generate(conversations, settings, **kw)
+
+
+def test_unbatched_group_members_get_their_own_seeds() -> None:
+    backend = SeedRecorder([ANSWER])
+    run_group(
+        backend, scenario(), 3, settings=SamplingSettings(seed=10), batch=False, **FAKE_OPTIONS
+    )
+    assert backend.seeds == [10, 11, 12]
+    run_group(backend, scenario(), 3, settings=SamplingSettings(seed=10), **FAKE_OPTIONS)
+    assert backend.seeds[-1] == 10  # one batched call keeps the seed
