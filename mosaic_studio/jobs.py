@@ -156,6 +156,31 @@ def _become_subreaper() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
+def trainer_pids(root: int, module: str) -> list[int]:
+    """Processes under `root` (itself included) whose command line runs `module`."""
+    children: dict[int, list[int]] = {}
+    commands: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+        commands[int(entry.name)] = command
+    found: list[int] = []
+    stack = [root]
+    while stack:
+        pid = stack.pop()
+        if module in commands.get(pid, "").split():
+            found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
 def _group_alive(pgid: int) -> bool:
     with contextlib.suppress(ChildProcessError):
         while os.waitpid(-1, os.WNOHANG)[0] > 0:
@@ -223,8 +248,11 @@ def supervise(job_id: str) -> int:
     offset = 0
     while True:
         if cancelled and signalled_at is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
+            # Only the trainer processes: accelerate's launcher would kill them 5 s after a
+            # SIGTERM of its own, before a checkpoint is written; it exits when they do.
+            for pid in trainer_pids(proc.pid, f"trainer.{kind}") or [proc.pid]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
             signalled_at = time.monotonic()
         if signalled_at is not None and time.monotonic() - signalled_at > _GRACE_S:
             with contextlib.suppress(ProcessLookupError):

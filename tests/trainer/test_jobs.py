@@ -22,6 +22,7 @@ from mosaic_studio.jobs import (
     start_job,
     stderr_path,
     trainer_command,
+    trainer_pids,
     watch_job,
 )
 from mosaic_studio.store.db import get_engine
@@ -146,3 +147,30 @@ def test_cli_lists_and_shows_jobs(
     assert mosaic(["jobs", "cancel", job_id]) == 2
     assert "already failed" in capsys.readouterr().err
     assert os.environ["MOSAIC_DB_URL"].endswith("db.sqlite")
+
+
+def test_trainer_pids_finds_the_trainer_under_its_launcher() -> None:
+    import subprocess
+
+    launcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys; subprocess.run([sys.executable, '-c', "
+            "'import time; time.sleep(30)', '-m', 'trainer.dpo'])",
+        ]
+    )
+    try:
+        import time
+
+        for _ in range(50):
+            found = trainer_pids(launcher.pid, "trainer.dpo")
+            if found:
+                break
+            time.sleep(0.1)
+        assert len(found) == 1 and found[0] != launcher.pid
+        assert trainer_pids(launcher.pid, "trainer.grpo") == []
+    finally:
+        for pid in trainer_pids(launcher.pid, "trainer.dpo"):
+            os.kill(pid, 9)
+        launcher.wait()
