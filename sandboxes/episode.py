@@ -98,6 +98,7 @@ class Episode:
         self.tokens_used = 0
         self.started_at = time.time()
         self.ended_by: str | None = None
+        self.error: str | None = None  # one line, when the sandbox failed at the end
         self._grade = grade_fn or _default_grade
         self._result: tuple[Outcome, FinalState] | None = None
         self._closed = False
@@ -231,10 +232,11 @@ class Episode:
         try:
             try:
                 final_state = self.sandbox.final_state()
-            except Exception:
-                if self.ended_by not in ("error", "cancelled"):
-                    raise
-                final_state = FinalState()  # the sandbox died with the episode
+            except Exception as exc:  # the sandbox died: grade what is known, say why
+                lines = str(exc).strip().splitlines()
+                self.error = self.error or f"final state unreadable: {(lines or [repr(exc)])[0]}"
+                self.ended_by = "error"
+                final_state = FinalState()
             outcome = self._grade(
                 self.scenario,
                 self.tokens,

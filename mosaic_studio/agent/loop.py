@@ -153,7 +153,7 @@ def run_group(
                 honeytokens=episode.tokens,
                 index=i,
                 prefix_steps=prefix_counts[i],
-                error=errors[i],
+                error=errors[i] or episode.error,
                 started_at=started,
             )
             results.append(result)

@@ -123,7 +123,7 @@ def _load(spec: str) -> ModelBackend:
 
     try:
         return HFBackend.load(checkpoint, spec=spec, adapters=adapters)
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # any loading failure is one line for the user
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ModelSpecError(f"cannot load {spec!r}: {first}") from None
 

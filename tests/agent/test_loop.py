@@ -255,3 +255,15 @@ def test_unbatched_group_members_get_their_own_seeds() -> None:
     assert backend.seeds == [10, 11, 12]
     run_group(backend, scenario(), 3, settings=SamplingSettings(seed=10), **FAKE_OPTIONS)
     assert backend.seeds[-1] == 10  # one batched call keeps the seed
+
+
+def test_unreadable_final_state_is_an_error_not_a_crash() -> None:
+    class DyingSandbox(FakeSandbox):
+        def final_state(self) -> Any:
+            raise ConnectionError("container vanished\ndetails")
+
+    options = {**FAKE_OPTIONS, "sandbox_factory": DyingSandbox}
+    result = run_episode(ScriptedBackend([ANSWER]), scenario(), **options)
+    assert result.outcome.ended_by == "error"
+    assert result.error == "final state unreadable: container vanished"
+    assert FakeSandbox.instances[-1].closed
