@@ -52,11 +52,12 @@ class RunForm(VerticalScroll):
         )
         yield Select[str]([], prompt="model B: none", id="model-b")
         yield Input(placeholder="or any spec for A: hf:…, openai:…, scripted:FILE", id="model-spec")
-        yield Label("Samples · temperature · max tokens", classes="form-heading")
+        yield Label("Samples · temperature · top-p · max tokens", classes="form-heading")
         with Horizontal(classes="form-row"):
             yield Input("1", id="samples", type="integer", tooltip="samples per scenario")
             yield Input("0.7", id="temperature", type="number", tooltip="temperature")
-            yield Input("256", id="max-new-tokens", type="integer", tooltip="max new tokens")
+            yield Input("0.95", id="top-p", type="number", tooltip="nucleus sampling (top-p)")
+            yield Input("256", id="max-new-tokens", type="integer", tooltip="new tokens per turn")
         yield Label("Seed · max steps", classes="form-heading")
         with Horizontal(classes="form-row"):
             yield Input(placeholder="seed", id="seed", type="integer")
@@ -124,6 +125,7 @@ class RunForm(VerticalScroll):
         samples = _int(self, "#samples", "samples", 1, minimum=1, maximum=16)
         settings = SamplingSettings(
             temperature=_float(self, "#temperature", "temperature", 0.7),
+            top_p=_float(self, "#top-p", "top-p", 0.95, maximum=1.0),
             max_new_tokens=_int(self, "#max-new-tokens", "max new tokens", 256, minimum=1),
             seed=_optional_int(self, "#seed", "seed"),
         )
@@ -161,12 +163,14 @@ def _optional_int(form: RunForm, selector: str, name: str) -> int | None:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
 
 
-def _float(form: RunForm, selector: str, name: str, default: float) -> float:
+def _float(
+    form: RunForm, selector: str, name: str, default: float, *, maximum: float = 5.0
+) -> float:
     raw = _text(form, selector)
     try:
         value = float(raw) if raw else default
     except ValueError:
         raise ValueError(f"{name} must be a number, not {raw!r}") from None
-    if not 0.0 <= value <= 5.0:
-        raise ValueError(f"{name} must be between 0 and 5")
+    if not 0.0 <= value <= maximum:
+        raise ValueError(f"{name} must be between 0 and {maximum:g}")
     return value

@@ -29,7 +29,6 @@ from mosaic_studio.tui.run.column import RunColumn, panel_id
 from mosaic_studio.tui.run.form import RunForm, RunRequest
 from mosaic_studio.tui.run.listener import PanelListener
 from mosaic_studio.tui.run.panel import TrajectoryPanel
-from sandboxes.scenario import Scenario
 
 
 class RunScreen(AreaScreen):
@@ -68,16 +67,30 @@ class RunScreen(AreaScreen):
         self.query_one("#docker-banner", Static).display = False
         self.load_choices()
 
+    def on_screen_resume(self) -> None:
+        self.load_models()  # adapters trained meanwhile appear in the model lists
+
     @work(thread=True, exit_on_error=False, group="run-setup", description="Loading scenarios")
     def load_choices(self) -> None:
-        """Docker state, the scenario library and the models (blocking: files, engine, DB)."""
+        """Docker state and the scenario library (blocking: Docker, files)."""
         reason = self.services.docker_check()
         self.app.call_from_thread(self._show_docker, reason)
         scenarios = self.services.scenarios()
+        self.app.call_from_thread(self.query_one(RunForm).set_scenarios, scenarios)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="run-models",
+        description="Loading models",
+    )
+    def load_models(self) -> None:
+        """The embedded model and every finished adapter."""
         with Session(self.services.engine) as session:
             adapters = [m.spec for m in queries.model_versions(session, kind="adapter")]
         specs = ["smollm2", *sorted(adapters)]
-        self.app.call_from_thread(self._show_choices, scenarios, specs)
+        self.app.call_from_thread(self.query_one(RunForm).set_models, specs)
 
     def _show_docker(self, reason: str | None) -> None:
         banner = self.query_one("#docker-banner", Static)
@@ -92,11 +105,6 @@ class RunScreen(AreaScreen):
                     ("\nRuns need the sandbox; every other area still works.", "dim"),
                 )
             )
-
-    def _show_choices(self, scenarios: list[Scenario], specs: list[str]) -> None:
-        form = self.query_one(RunForm)
-        form.set_scenarios(scenarios)
-        form.set_models(specs)
 
     def action_start(self) -> None:
         self.query_one("#start", Button).press()
