@@ -157,25 +157,25 @@ def _become_subreaper() -> None:
 
 
 def trainer_pids(root: int, module: str) -> list[int]:
-    """Processes under `root` (itself included) whose command line runs `module`."""
+    """Processes under `root` (itself included) running `python -m module ...`."""
     children: dict[int, list[int]] = {}
-    commands: dict[int, str] = {}
+    commands: dict[int, list[str]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
         parent = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(parent, []).append(int(entry.name))
-        commands[int(entry.name)] = command
+        commands[int(entry.name)] = argv[1:3]
     found: list[int] = []
     stack = [root]
     while stack:
         pid = stack.pop()
-        if module in commands.get(pid, "").split():
+        if commands.get(pid) == ["-m", module]:  # `python -m module`, not its launcher
             found.append(pid)
         stack.extend(children.get(pid, []))
     return found

@@ -152,25 +152,21 @@ def test_cli_lists_and_shows_jobs(
 def test_trainer_pids_finds_the_trainer_under_its_launcher() -> None:
     import subprocess
 
-    launcher = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import subprocess, sys; subprocess.run([sys.executable, '-c', "
-            "'import time; time.sleep(30)', '-m', 'trainer.dpo'])",
-        ]
-    )
+    # like accelerate's launcher: the module in its own argv, the module run by its child
+    sleeper = "[sys.executable, '-m', 'timeit', '-n1', '-r1', 'import time; time.sleep(30)']"
+    code = f"import subprocess, sys; subprocess.run({sleeper})"
+    launcher = subprocess.Popen([sys.executable, "-c", code, "-m", "timeit"])
     try:
         import time
 
-        for _ in range(50):
-            found = trainer_pids(launcher.pid, "trainer.dpo")
+        for _ in range(100):
+            found = trainer_pids(launcher.pid, "timeit")
             if found:
                 break
             time.sleep(0.1)
         assert len(found) == 1 and found[0] != launcher.pid
         assert trainer_pids(launcher.pid, "trainer.grpo") == []
     finally:
-        for pid in trainer_pids(launcher.pid, "trainer.dpo"):
+        for pid in trainer_pids(launcher.pid, "timeit"):
             os.kill(pid, 9)
         launcher.wait()
