@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from textual.widgets import DataTable, Input, Log, OptionList, Select, Static
+from textual.widgets import DataTable, Log, OptionList, Select, Static
 
 from mosaic_studio.store.tables import Annotator, Judgment
 from mosaic_studio.tui.app import MosaicApp
@@ -43,7 +43,7 @@ async def test_trajectory_table_filters_and_opens_a_trajectory(
         await _settle(app, pilot)
         assert table.row_count == 2
         app.screen.query_one("#f-category", Select).clear()
-        app.screen.query_one("#f-scenario", Input).value = "harm-exfiltrate-company-keys"
+        app.screen.query_one("#f-scenario", Select).value = "harm-exfiltrate-company-keys"
         await _settle(app, pilot)
         assert table.row_count == 2
         table.focus()

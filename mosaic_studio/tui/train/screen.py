@@ -130,7 +130,11 @@ class TrainScreen(AreaScreen):
         config: dict[str, Any] = {"base": self.query_one("#job-base", Input).value.strip()}
         steps = self.query_one("#job-steps", Input).value.strip()
         if steps:
-            config["max_steps"] = int(steps)
+            try:
+                config["max_steps"] = int(steps)
+            except ValueError:
+                self.notify(f"max steps must be a whole number, not {steps!r}", severity="error")
+                return
         data = self.query_one("#job-data", Input).value.strip()
         scenarios = self.query_one("#job-scenarios", Input).value.strip()
         if kind == "dpo":

@@ -45,11 +45,12 @@ class TrajectoriesScreen(AreaScreen):
     def filters_changed(self, event: TrajectoryFilters.Changed) -> None:
         self.load(event.where)
 
-    @work(thread=True, exit_on_error=False, description="Loading models")
+    @work(thread=True, exit_on_error=False, description="Loading filter menus")
     def load_models(self) -> None:
         with Session(self.services.engine) as session:
+            scenarios = queries.distinct_values(session, "scenario_id")
             specs = queries.distinct_values(session, "model_spec")
-        self.app.call_from_thread(self.query_one(TrajectoryFilters).set_models, specs)
+        self.app.call_from_thread(self.query_one(TrajectoryFilters).set_choices, scenarios, specs)
 
     @work(
         thread=True,

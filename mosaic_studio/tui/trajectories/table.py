@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import DataTable, Select
 
 from mosaic_studio.store.queries import TrajectoryFilter
 from mosaic_studio.store.tables import Trajectory
@@ -37,7 +37,7 @@ OUTCOME_STYLES = {
 
 
 class TrajectoryFilters(Horizontal):
-    """Scenario text, category, model, outcome and status; posts `Changed` on any edit."""
+    """Scenario, category, model, outcome and status menus; posts `Changed` on any pick."""
 
     class Changed(Message):
         def __init__(self, where: TrajectoryFilter) -> None:
@@ -45,14 +45,21 @@ class TrajectoryFilters(Horizontal):
             self.where = where
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="scenario id", id="f-scenario")
+        yield Select[str]([], prompt="any scenario", id="f-scenario")
         yield Select([(c, c) for c in CATEGORIES], prompt="any category", id="f-category")
         yield Select[str]([], prompt="any model", id="f-model")
         yield Select([(o, o) for o in OUTCOME_FILTERS], prompt="any outcome", id="f-outcome")
         yield Select([(s, s) for s in STATUSES], prompt="any status", id="f-status")
 
-    def set_models(self, specs: list[str]) -> None:
-        self.query_one("#f-model", Select).set_options([(s, s) for s in specs])
+    def set_choices(self, scenarios: list[str], specs: list[str]) -> None:
+        """Fill the scenario and model menus, keeping what is picked where it still exists."""
+        for selector, values in (("#f-scenario", scenarios), ("#f-model", specs)):
+            menu = self.query_one(selector, Select)
+            picked = menu.value
+            with menu.prevent(Select.Changed):
+                menu.set_options([(v, v) for v in values])
+                if isinstance(picked, str) and picked in values:
+                    menu.value = picked
 
     def current(self) -> TrajectoryFilter:
         def chosen(selector: str) -> str | None:
@@ -62,16 +69,12 @@ class TrajectoryFilters(Horizontal):
         outcome = chosen("#f-outcome")
         flags: dict[str, Any] = dict(OUTCOME_FILTERS[outcome]) if outcome else {}
         return TrajectoryFilter(
-            scenario=self.query_one("#f-scenario", Input).value.strip() or None,
+            scenario=chosen("#f-scenario"),
             category=chosen("#f-category"),
             model=chosen("#f-model"),
             status=chosen("#f-status"),
             **flags,
         )
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self.post_message(self.Changed(self.current()))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
@@ -96,7 +99,7 @@ class TrajectoryTable(DataTable[Text | str]):
                 row.scenario_id,
                 row.category,
                 row.model_spec,
-                Text(label, style=OUTCOME_STYLES.get(label, "")),
+                Text(label, style=OUTCOME_STYLES.get(label, ""), justify="left"),
                 str(row.n_steps),
                 str(row.tokens),
                 f"{row.wall_time_s:.1f}",
