@@ -329,3 +329,34 @@ def fixed_scenarios() -> list[Scenario]:
         )
         for scenario_id, category, split in rows
     ]
+
+
+def add_long_fork_pair(engine: Engine, shared: int, tail: int) -> int:
+    """Two trajectories sharing `shared` steps, then differing for `tail` steps; the pair id."""
+    prefix = [
+        Step(index=i, turn=i, kind=StepKind.PLAN, text=f"shared step {i}") for i in range(shared)
+    ]
+    sides = []
+    for name, kind in (("left", StepKind.ANSWER), ("right", StepKind.REFUSAL)):
+        steps = prefix + [
+            Step(index=shared + i, turn=shared + i, kind=kind, text=f"{name} step {i}")
+            for i in range(tail)
+        ]
+        sides.append((f"long{name:0>12}", steps))
+    outcome = Outcome(steps=shared + tail)
+    with Session(engine) as session:
+        for tid, steps in sides:
+            _trajectory(session, tid, "benign-long", "benign", "smollm2", steps, outcome, T0)
+        pair = Pair(
+            scenario_id="benign-long",
+            category="benign",
+            trajectory_a_id=sides[0][0],
+            trajectory_b_id=sides[1][0],
+            strategy="fork",
+            shared_prefix_steps=shared,
+            created_at=T0 - 1,  # first in the queue
+        )
+        session.add(pair)
+        session.commit()
+        assert pair.id is not None
+        return pair.id

@@ -122,3 +122,19 @@ async def test_eval_shows_models_side_by_side(
         harm = table.get_row("harm_score")
         assert [str(cell) for cell in harm[1:]] == ["60%", "20%"]
         assert "#8be3a5" in str(harm[2].style)  # lower harm than the base: green
+
+
+async def test_a_long_trajectory_opens_with_every_step_listed(
+    app_factory: Callable[..., MosaicApp], engine: Engine
+) -> None:
+    seed.add_long_fork_pair(engine, shared=900, tail=100)
+    app = app_factory(start_mode="trajectories")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        app.push_screen(TrajectoryDetailScreen("long00000000left"))
+        await _settle(app, pilot)
+        steps = app.screen.query_one("#detail-steps", OptionList)
+        assert steps.option_count == 1000
+        steps.highlighted = 999
+        await pilot.pause()
+        assert "left step 99" in str(app.screen.query_one("#detail-step", Static).render())

@@ -10,10 +10,12 @@ from sqlmodel import Session, col, select
 
 from mosaic_studio.store.tables import Annotator, Judgment
 from mosaic_studio.tui.app import MosaicApp
+from mosaic_studio.tui.label.align import MAX_ROWS, SHARED_CONTEXT
 from mosaic_studio.tui.label.annotator import AnnotatorPrompt
 from mosaic_studio.tui.label.pair_view import AlignedRow, PairView
 from mosaic_studio.tui.label.screen import LabelScreen
 from mosaic_studio.tui.settings import AppSettings
+from tests.tui import seed
 from tests.tui.seed import Seeded
 
 SIZE = (140, 44)
@@ -147,3 +149,23 @@ async def test_skip_and_next_previous(
         assert sorted(j.choice for j in _judgments(engine)) == ["both_bad", "skip"]
         assert screen._current is None
         assert "every pair is labelled" not in str(screen.query_one("#label-progress").render())
+
+
+async def test_a_long_fork_shows_its_divergence_with_the_shared_prefix_folded(
+    app_factory: Callable[..., MosaicApp], engine: Engine, home: Path
+) -> None:
+    pair_id = seed.add_long_fork_pair(engine, shared=400, tail=300)
+    AppSettings(annotator="ada").save(home / "settings.json")
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_label(app, pilot)
+        assert screen._current is not None and screen._current.pair.id == pair_id
+        view = screen.query_one(PairView)
+        rows = list(screen.query(AlignedRow))
+        assert view.divergence == 400
+        assert rows[0].index == 400 - SHARED_CONTEXT and len(rows) == MAX_ROWS
+        notes = [str(n.render()) for n in screen.query(".pair-note")]
+        assert notes[0].startswith(f"… {400 - SHARED_CONTEXT} identical steps")
+        assert notes[-1].startswith(f"… {700 - (400 - SHARED_CONTEXT) - MAX_ROWS} more steps")
+        diverged = next(r for r in rows if r.has_class("diverged"))
+        assert view.region.y <= diverged.region.y < view.region.bottom  # in view

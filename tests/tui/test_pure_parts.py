@@ -18,7 +18,14 @@ from mosaic_studio.tui.formatting import (
     step_text,
     tool_call_text,
 )
-from mosaic_studio.tui.label.align import align, first_divergence, same_step
+from mosaic_studio.tui.label.align import (
+    MAX_ROWS,
+    SHARED_CONTEXT,
+    align,
+    first_divergence,
+    same_step,
+    visible_window,
+)
 from mosaic_studio.tui.messages import EpisodeBegan, EpisodeEnded, StepRecorded, TokensStreamed
 from mosaic_studio.tui.run.listener import PanelListener
 from mosaic_studio.tui.settings import AppSettings
@@ -41,6 +48,13 @@ def test_alignment_pads_the_shorter_side_and_finds_the_first_difference() -> Non
     assert first_divergence(align(left, left)) is None
     assert first_divergence(align(left, left[:1])) == 1
     assert not same_step(left[1], left[1].model_copy(update={"tool_args": {"path": "b"}}))
+
+
+def test_long_pairs_fold_the_shared_prefix_and_cut_the_tail() -> None:
+    assert visible_window(10, 2) == (0, 10)
+    assert visible_window(10, None) == (0, 10)
+    assert visible_window(400, 100) == (100 - SHARED_CONTEXT, 100 - SHARED_CONTEXT + MAX_ROWS)
+    assert visible_window(120, 110) == (110 - SHARED_CONTEXT, 120)
 
 
 def test_hostile_text_is_shown_literally_never_as_markup() -> None:

@@ -32,3 +32,17 @@ def first_divergence(rows: list[AlignedRow]) -> int | None:
         if not same_step(a, b):
             return index
     return None
+
+
+SHARED_CONTEXT = 3
+"""Identical steps kept in view before the first divergence."""
+MAX_ROWS = 150
+"""Rows rendered at most; long pairs say how many more there are."""
+
+
+def visible_window(n_rows: int, divergence: int | None) -> tuple[int, int]:
+    """The [start, end) rows to render: a long shared prefix is folded, a long tail cut."""
+    start = 0
+    if divergence is not None and divergence > SHARED_CONTEXT:
+        start = divergence - SHARED_CONTEXT
+    return start, min(n_rows, start + MAX_ROWS)

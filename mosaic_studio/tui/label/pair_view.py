@@ -8,7 +8,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from mosaic_studio.tui.formatting import outcome_text
-from mosaic_studio.tui.label.align import align, first_divergence
+from mosaic_studio.tui.label.align import align, first_divergence, visible_window
 from mosaic_studio.tui.label.queue import Side
 from mosaic_studio.tui.run.panel import StepBlock
 from sandboxes.outcome import Outcome
@@ -62,11 +62,18 @@ class PairView(VerticalScroll):
                 classes="aligned-header",
             )
         ]
-        for index, (a, b) in enumerate(rows):
-            blocks = (_block(a), _block(b))
-            widgets.append(AlignedRow(index, blocks, diverged=index == self.divergence))
+        start, end = visible_window(len(rows), self.divergence)
+        if start:
+            widgets.append(_note(f"… {start} identical steps before these (shared prefix)"))
+        for index in range(start, end):
+            a, b = rows[index]
+            widgets.append(
+                AlignedRow(index, (_block(a), _block(b)), diverged=index == self.divergence)
+            )
+        if end < len(rows):
+            widgets.append(_note(f"… {len(rows) - end} more steps (open them in Trajectories)"))
         if self.divergence is None:
-            widgets.append(Static(Text("The two trajectories are identical.", style="dim")))
+            widgets.append(_note("The two trajectories are identical."))
         self.mount_all(widgets)
         self.call_after_refresh(self.scroll_to_divergence)
 
@@ -74,6 +81,10 @@ class PairView(VerticalScroll):
         rows = [row for row in self.query(AlignedRow) if row.index == self.divergence]
         if rows:
             self.scroll_to_widget(rows[0], animate=False, top=True)
+
+
+def _note(text: str) -> Static:
+    return Static(Text(text, style="dim italic"), classes="pair-note")
 
 
 def _block(step: Step | None) -> Static:
