@@ -38,6 +38,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--model", default="smollm2", help="base model spec")
     parser.add_argument("--samples", type=int, default=2, help="rollouts per train scenario")
+    parser.add_argument(
+        "--per-category", type=int, default=0, help="train scenarios per category (0: all)"
+    )
     parser.add_argument("--episode-steps", type=int, default=4, help="turns per episode")
     parser.add_argument("--max-new-tokens", type=int, default=160, help="tokens per turn")
     parser.add_argument("--max-steps", type=int, default=60, help="DPO optimizer steps")
@@ -63,10 +66,17 @@ def make_data(args: argparse.Namespace, engine: Any, workdir: Path) -> dict[str,
     from mosaic_studio.judges.service import judge_pairs
     from mosaic_studio.models.base import SamplingSettings
 
+    from sandboxes.library import builtin_scenarios
+
     started = time.monotonic()
+    chosen = [
+        s.id
+        for category in ("harmful", "injection", "benign", "privacy")
+        for s in builtin_scenarios(category=category, split="train")[: args.per_category or None]
+    ]
     pairs = make_pairs(
         "reference",
-        split="train",
+        chosen,
         model=args.model,
         samples=args.samples,
         settings=SamplingSettings(max_new_tokens=args.max_new_tokens),
