@@ -65,7 +65,6 @@ def make_data(args: argparse.Namespace, engine: Any, workdir: Path) -> dict[str,
     from mosaic_studio.judges.rubric import RubricJudge
     from mosaic_studio.judges.service import judge_pairs
     from mosaic_studio.models.base import SamplingSettings
-
     from sandboxes.library import builtin_scenarios
 
     started = time.monotonic()
