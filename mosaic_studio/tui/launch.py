@@ -46,5 +46,5 @@ def launch_app(args: argparse.Namespace) -> int:
     app = make_app()
     for note in notes:
         app.startup_notes.append(note)
-    result = app.run()
-    return int(result or 0)
+    app.run()
+    return app.return_code or 0

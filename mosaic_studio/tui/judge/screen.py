@@ -136,6 +136,5 @@ class JudgeScreen(AreaScreen):
     def load_agreement(self) -> None:
         with Session(self.services.engine) as session:
             report = agreement_report(session)
-        self.app.call_from_thread(
-            self.query_one("#agreement", Static).update, agreement_text(report)
-        )
+        text = agreement_text(report)
+        self.app.call_from_thread(lambda: self.query_one("#agreement", Static).update(text))

@@ -76,7 +76,7 @@ class RunScreen(AreaScreen):
         reason = self.services.docker_check()
         self.app.call_from_thread(self._show_docker, reason)
         scenarios = self.services.scenarios()
-        self.app.call_from_thread(self.query_one(RunForm).set_scenarios, scenarios)
+        self.app.call_from_thread(lambda: self.query_one(RunForm).set_scenarios(scenarios))
 
     @work(
         thread=True,
@@ -90,7 +90,7 @@ class RunScreen(AreaScreen):
         with Session(self.services.engine) as session:
             adapters = [m.spec for m in queries.model_versions(session, kind="adapter")]
         specs = ["smollm2", *sorted(adapters)]
-        self.app.call_from_thread(self.query_one(RunForm).set_models, specs)
+        self.app.call_from_thread(lambda: self.query_one(RunForm).set_models(specs))
 
     def _show_docker(self, reason: str | None) -> None:
         banner = self.query_one("#docker-banner", Static)

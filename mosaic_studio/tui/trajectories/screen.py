@@ -50,7 +50,9 @@ class TrajectoriesScreen(AreaScreen):
         with Session(self.services.engine) as session:
             scenarios = queries.distinct_values(session, "scenario_id")
             specs = queries.distinct_values(session, "model_spec")
-        self.app.call_from_thread(self.query_one(TrajectoryFilters).set_choices, scenarios, specs)
+        self.app.call_from_thread(
+            lambda: self.query_one(TrajectoryFilters).set_choices(scenarios, specs)
+        )
 
     @work(
         thread=True,
