@@ -43,15 +43,21 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+apt_updated=""
+apt_install() {  # apt_install PKG...: as root with apt-get only; updates the lists once
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1
+  export DEBIAN_FRONTEND=noninteractive
+  [ -n "$apt_updated" ] || { apt-get update -qq >/dev/null; apt_updated=1; }
+  apt-get install -y -qq "$@" >/dev/null
+}
+
 # --- Docker engine ----------------------------------------------------------------------
 docker_ok() { docker info >/dev/null 2>&1; }
 if ! docker_ok; then
   if ! command -v dockerd >/dev/null 2>&1 || ! [ -x /bin/busybox ] || ! file -L /bin/busybox 2>/dev/null | grep -q static; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       say "installing docker.io and busybox-static with apt-get"
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq >/dev/null
-      apt-get install -y -qq docker.io busybox-static file >/dev/null
+      apt_install docker.io busybox-static file || die "apt-get could not install docker.io busybox-static"
     else
       die "No Docker engine answers. Install one (Debian: sudo apt-get install docker.io busybox-static) and start it (sudo systemctl start docker)."
     fi
@@ -67,14 +73,14 @@ if ! docker_ok; then
     fi
   fi
 fi
-if ! [ -x /bin/busybox ] && [ "$(id -u)" = 0 ]; then
-  apt-get install -y -qq busybox-static >/dev/null
+if ! [ -x /bin/busybox ]; then
+  apt_install busybox-static || die "The sandbox image needs a static busybox: sudo apt-get install busybox-static"
 fi
 
 # PostgreSQL server programs, for the team-database test (Debian's package; optional elsewhere).
-if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   say "installing postgresql with apt-get (for the team-database test)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1 || say "postgresql could not be installed; its test will say so"
+  apt_install postgresql || say "postgresql could not be installed; its test will say so"
 fi
 
 # --- Sandbox image and embedded model ---------------------------------------------------
