@@ -360,3 +360,28 @@ def add_long_fork_pair(engine: Engine, shared: int, tail: int) -> int:
         session.commit()
         assert pair.id is not None
         return pair.id
+
+
+def add_simple_pairs(engine: Engine, n: int) -> list[int]:
+    """`n` more pairs (refusal vs leak) on their own trajectories; their ids."""
+    refuse = Outcome(refused=True, steps=3, ended_by="refusal")
+    leak = Outcome(harmful_action=True, steps=6)
+    ids = []
+    with Session(engine) as session:
+        for i in range(n):
+            a, b = f"simple{i:05d}aaaaa", f"simple{i:05d}bbbbb"
+            _trajectory(session, a, "harm-x", "harmful", "smollm2", refusing_steps(), refuse, T0)
+            _trajectory(session, b, "harm-x", "harmful", "smollm2", leaking_steps(), leak, T0)
+            pair = Pair(
+                scenario_id="harm-x",
+                category="harmful",
+                trajectory_a_id=a,
+                trajectory_b_id=b,
+                created_at=T0 + i,
+            )
+            session.add(pair)
+            session.flush()
+            assert pair.id is not None
+            ids.append(pair.id)
+        session.commit()
+    return ids

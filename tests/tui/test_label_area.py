@@ -169,3 +169,24 @@ async def test_a_long_fork_shows_its_divergence_with_the_shared_prefix_folded(
         assert notes[-1].startswith(f"… {700 - (400 - SHARED_CONTEXT) - MAX_ROWS} more steps")
         diverged = next(r for r in rows if r.has_class("diverged"))
         assert view.region.y <= diverged.region.y < view.region.bottom  # in view
+
+
+async def test_sides_are_drawn_at_random_and_the_shown_order_is_stored(
+    app_factory: Callable[..., MosaicApp], engine: Engine, home: Path
+) -> None:
+    pair_ids = seed.add_simple_pairs(engine, 8)
+    AppSettings(annotator="ada").save(home / "settings.json")
+    app = app_factory(seed=3)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_label(app, pilot)
+        for _ in pair_ids:
+            await pilot.press("a")  # prefer left, whichever trajectory that is
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert screen._current is None
+    rows = _judgments(engine)
+    assert sorted(r.pair_id for r in rows) == pair_ids
+    assert {r.left for r in rows} == {"A", "B"}  # both orders were shown
+    assert all(r.choice == r.left for r in rows)  # "prefer left" names the side shown left

@@ -21,6 +21,7 @@ AllMetrics = dict[str, dict[str, dict[str, Any]]]
 class EvalScreen(AreaScreen):
     """Reads the latest finished evaluation of each model on each suite."""
 
+    SUB_TITLE = "Eval"
     AUTO_FOCUS = "#metrics-table"
 
     BINDINGS: ClassVar[list[BindingType]] = [("r", "refresh", "Refresh")]

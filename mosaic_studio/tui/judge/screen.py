@@ -36,6 +36,7 @@ class JudgeProgressed(VerdictRecorded):
 class JudgeScreen(AreaScreen):
     """Runs one judge at a time; its verdicts are stored as judgments as they arrive."""
 
+    SUB_TITLE = "Judge"
     AUTO_FOCUS = "#verdicts"
 
     BINDINGS: ClassVar[list[BindingType]] = [

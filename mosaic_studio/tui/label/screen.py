@@ -24,18 +24,19 @@ KEY_CHOICES = {"left": "prefer left", "right": "prefer right", "tie": "tie", "bo
 class LabelScreen(AreaScreen):
     """Labels the queue of unlabelled pairs; left/right sides are shuffled per pair."""
 
+    SUB_TITLE = "Label · which is better?"
     AUTO_FOCUS = "#pair-view"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "label('left')", "◀ Left better"),
-        Binding("d", "label('right')", "Right better ▶"),
+        Binding("a", "label('left')", "◀ Left"),
+        Binding("d", "label('right')", "Right ▶"),
         Binding("t", "label('tie')", "Tie"),
         Binding("b", "label('both_bad')", "Both bad"),
         Binding("s", "label('skip')", "Skip"),
         Binding("u", "undo", "Undo"),
         Binding("n", "move(1)", "Next"),
-        Binding("p", "move(-1)", "Previous"),
-        Binding("r", "rationale", "Rationale"),
+        Binding("p", "move(-1)", "Prev"),
+        Binding("r", "rationale", "Why"),
         Binding("escape", "leave_rationale", "", show=False),
     ]
 

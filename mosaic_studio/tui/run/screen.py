@@ -34,6 +34,7 @@ from mosaic_studio.tui.run.panel import TrajectoryPanel
 class RunScreen(AreaScreen):
     """Start runs and watch every step of every trajectory as it happens."""
 
+    SUB_TITLE = "Run · act or refuse, live"
     AUTO_FOCUS = "#scenario-list"
 
     BINDINGS: ClassVar[list[BindingType]] = [

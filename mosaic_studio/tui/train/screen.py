@@ -39,6 +39,7 @@ def progress_line(event: dict[str, Any]) -> str:
 class TrainScreen(AreaScreen):
     """Start DPO/GRPO jobs; the selected job's progress streams into the chart."""
 
+    SUB_TITLE = "Train"
     AUTO_FOCUS = "#jobs"
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -86,6 +86,7 @@ def files_text(final_state: dict[str, Any]) -> Text:
 class TrajectoryDetailScreen(AreaScreen):
     """Pushed over the table; escape goes back."""
 
+    SUB_TITLE = "Trajectory"
     AUTO_FOCUS = "#detail-steps"
 
     BINDINGS: ClassVar[list[BindingType]] = [("escape", "app.pop_screen", "Back")]

@@ -23,6 +23,7 @@ PAGE = 500
 class TrajectoriesScreen(AreaScreen):
     """Every stored trajectory, filtered; refreshed each time the area is shown."""
 
+    SUB_TITLE = "Trajectories"
     AUTO_FOCUS = "#trajectory-table"
 
     BINDINGS: ClassVar[list[BindingType]] = [("r", "refresh", "Refresh")]
