@@ -34,8 +34,8 @@ class LabelScreen(AreaScreen):
         Binding("b", "label('both_bad')", "Both bad"),
         Binding("s", "label('skip')", "Skip"),
         Binding("u", "undo", "Undo"),
-        Binding("n", "move(1)", "Next"),
-        Binding("p", "move(-1)", "Prev"),
+        Binding("n", "move(1)", "Next/prev", key_display="n/p"),
+        Binding("p", "move(-1)", "Previous", show=False),
         Binding("r", "rationale", "Why"),
         Binding("escape", "leave_rationale", "", show=False),
     ]
@@ -57,7 +57,7 @@ class LabelScreen(AreaScreen):
         yield Static("", id="label-progress")
         yield PairView(id="pair-view")
         yield Input(placeholder="rationale (r to write, enter to keep)", id="rationale")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_screen_resume(self) -> None:
         if self.annotator_name:
