@@ -231,9 +231,11 @@ def _generate(
     def on_token(row: int, delta: str) -> None:
         events.token(group[row], delta)
 
-    if settings.seed is not None and len(group) == 1 and len(episodes) > 1:
-        # one episode of a group per call: give each its own seed so samples differ
-        settings = settings.model_copy(update={"seed": settings.seed + group[0]})
+    if settings.seed is not None:
+        # reproducible, yet each turn (and each episode generated on its own) samples afresh
+        alone = group[0] if len(group) == 1 and len(episodes) > 1 else 0
+        turn = episodes[group[0]].turns
+        settings = settings.model_copy(update={"seed": settings.seed + 7919 * turn + alone})
     t0 = time.time()
     generations = backend.generate(
         [episodes[i].messages for i in group],
