@@ -256,7 +256,7 @@ def test_unbatched_group_members_get_their_own_seeds() -> None:
     run_group(backend, scenario(), 3, settings=SamplingSettings(seed=10), **FAKE_OPTIONS)
     assert backend.seeds[-1] == 10  # one batched call keeps the seed
     two_turns = SeedRecorder([READ, ANSWER])
-    run_episode(two_turns, scenario(), settings=seeded, **FAKE_OPTIONS)
+    run_episode(two_turns, scenario(), settings=SamplingSettings(seed=10), **FAKE_OPTIONS)
     assert two_turns.seeds == [10, 10 + 7919]  # later turns do not replay the first's draws
 
 
