@@ -25,7 +25,13 @@ from mosaic_studio.models.base import (
     SamplingSettings,
     TokenCallback,
 )
-from mosaic_studio.models.kv_cache import PrefixCache, build_batch_cache, extract_row
+from mosaic_studio.models.kv_cache import (
+    MIN_REUSE,
+    CacheEntry,
+    PrefixCache,
+    build_batch_cache,
+    extract_row,
+)
 from mosaic_studio.models.streaming import RowDecoder, make_row_criteria
 from sandboxes.agent_format import STOP_STRINGS
 
@@ -63,6 +69,12 @@ def _cache_budget_tokens(config: Any) -> int:
     per_token = 2 * layers * heads * head_dim * 4  # keys and values, float32
     megabytes = float(os.environ.get("MOSAIC_KV_CACHE_MB", "512"))
     return max(1024, int(megabytes * 2**20 // max(1, per_token)))
+
+
+def _same_fresh_prompt(prompts: list[list[int]], reuse: list[tuple[Any, int]]) -> bool:
+    if len(prompts) < 2 or len(prompts[0]) <= MIN_REUSE or any(n for _, n in reuse):
+        return False
+    return all(ids == prompts[0] for ids in prompts)
 
 
 def _ids_of(value: Any) -> list[int]:
@@ -150,7 +162,19 @@ class HFBackend:
             if cancel is not None and cancel.is_set():
                 raise GenerationCancelled()
             reuse = [self.prefix_cache.take(ids) if self.kv_reuse else (None, 0) for ids in prompts]
+            if self.kv_reuse and _same_fresh_prompt(prompts, reuse):
+                # a group's first turn: encode the shared prompt once, not once per row
+                shared = self._prefill(prompts[0][:-1])
+                reuse = [(shared, len(prompts[0]) - 1)] * len(prompts)
             return self._generate(prompts, reuse, settings, on_token, cancel, min_new_tokens)
+
+    def _prefill(self, ids: list[int]) -> CacheEntry:
+        import torch
+
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.tensor([ids]), use_cache=True)
+        cache = getattr(out, "past_key_values", None) or getattr(out, "cache", None)
+        return extract_row(cache, 0, torch.arange(len(ids)), list(ids))
 
     def _generate(
         self,

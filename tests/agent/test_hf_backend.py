@@ -60,6 +60,14 @@ def test_kv_cache_reuse_gives_the_same_turns_as_full_encoding(backend: HFBackend
     assert [g.text for g in again] == [g.text for g in plain.generate(grown, GREEDY)]
 
 
+def test_a_group_shares_its_first_prompt(backend: HFBackend) -> None:
+    cached = HFBackend(backend.model, backend.tokenizer, "smollm2", kv_reuse=True)
+    plain = HFBackend(backend.model, backend.tokenizer, "smollm2", kv_reuse=False)
+    group = cached.generate([chat("Name a fruit.")] * 2, GREEDY)
+    assert [g.text for g in group] == [plain.generate([chat("Name a fruit.")], GREEDY)[0].text] * 2
+    assert len(cached.prefix_cache.entries) == 2  # each row keeps its own conversation
+
+
 def test_cancel_during_generation(backend: HFBackend) -> None:
     cancel = threading.Event()
     with pytest.raises(GenerationCancelled):
