@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from textual.widgets import DataTable, Log, OptionList, Select, Static
+from textual.widgets import Button, DataTable, Input, Log, OptionList, Select, Static
 
 from mosaic_studio.store.tables import Annotator, Judgment
 from mosaic_studio.tui.app import MosaicApp
@@ -24,6 +24,16 @@ async def _settle(app: MosaicApp, pilot: Any) -> None:
     for _ in range(3):
         await app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def _notice(app: MosaicApp, pilot: Any, text: str) -> bool:
+    """Wait (a few seconds at most) for a notice containing `text`."""
+    for _ in range(100):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        if any(text in n.message for n in app._notifications):
+            return True
+    return False
 
 
 async def test_trajectory_table_filters_and_opens_a_trajectory(
@@ -138,3 +148,18 @@ async def test_a_long_trajectory_opens_with_every_step_listed(
         steps.highlighted = 999
         await pilot.pause()
         assert "left step 99" in str(app.screen.query_one("#detail-step", Static).render())
+
+
+async def test_a_job_that_cannot_start_says_why(
+    app_factory: Callable[..., MosaicApp], seeded: Seeded, tmp_path: Path
+) -> None:
+    app = app_factory(start_mode="train")
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        await pilot.click("#job-start")
+        await _settle(app, pilot)
+        assert any("DPO needs preference data" in n.message for n in app._notifications)
+        app.screen.query_one("#job-data", Input).value = str(tmp_path / "missing.jsonl")
+        app.screen.query_one("#job-start", Button).press()
+        assert await _notice(app, pilot, "Starting the job failed: no preference data at")
+        assert app.screen.query_one("#jobs", DataTable).row_count == 1  # nothing recorded

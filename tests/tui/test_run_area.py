@@ -152,7 +152,7 @@ async def test_cancel_stops_a_run_and_tokens_stream_into_the_current_step(
                 break
         panel = app.screen.query_one(TrajectoryPanel)
         assert [b.step.kind for b in panel.query(StepBlock)] == [StepKind.PLAN]
-        await pilot.click("#cancel-1")
+        app.screen.query_one("#cancel-1", Button).press()
         await _settle(app, pilot)
         assert service.cancelled.is_set()
         column = app.screen.query_one(RunColumn)
