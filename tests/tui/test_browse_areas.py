@@ -156,7 +156,7 @@ async def test_a_job_that_cannot_start_says_why(
     app = app_factory(start_mode="train")
     async with app.run_test(size=SIZE) as pilot:
         await _settle(app, pilot)
-        await pilot.click("#job-start")
+        app.screen.query_one("#job-start", Button).press()
         await _settle(app, pilot)
         assert any("DPO needs preference data" in n.message for n in app._notifications)
         app.screen.query_one("#job-data", Input).value = str(tmp_path / "missing.jsonl")
