@@ -18,8 +18,10 @@ benchmark). Throughput is compared per generated token. Run:
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -121,19 +123,18 @@ def timed(fn: Any) -> tuple[float, Any]:
     return time.perf_counter() - start, value
 
 
-def bench_overhead(base: HFBackend, tokens: int, reps: int) -> tuple[float, float, int, int]:
+def bench_overhead(base: HFBackend, tokens: int, reps: int) -> list[Pair]:
+    """(raw, ours) timings of one turn per prompt and repetition, interleaved."""
     import torch
 
     backend = HFBackend(base.model, base.tokenizer, base.spec, kv_reuse=False)
     settings = SamplingSettings(temperature=0, max_new_tokens=tokens)
     conversations = [[{"role": "user", "content": p}] for p in PROMPTS]
-    ids = [backend.encode(c) for c in conversations]
-    raw_time = ours_time = 0.0
-    raw_tokens = ours_tokens = 0
+    pairs = []
     for _ in range(reps):
-        for conversation, prompt in zip(conversations, ids, strict=True):
-            tensor = torch.tensor([prompt])
-            dt, out = timed(
+        for conversation in conversations:
+            tensor = torch.tensor([backend.encode(conversation)])
+            raw_s, out = timed(
                 lambda t=tensor: base.model.generate(
                     input_ids=t,
                     attention_mask=torch.ones_like(t),
@@ -143,16 +144,28 @@ def bench_overhead(base: HFBackend, tokens: int, reps: int) -> tuple[float, floa
                     pad_token_id=backend.pad_id,
                 )
             )
-            raw_time += dt
-            raw_tokens += out.shape[1] - tensor.shape[1]
-            dt, gens = timed(
+            ours_s, gens = timed(
                 lambda c=conversation: backend.generate(
                     [c], settings, min_new_tokens=tokens, on_token=lambda i, d: None
                 )
             )
-            ours_time += dt
-            ours_tokens += gens[0].tokens
-    return raw_time, ours_time, raw_tokens, ours_tokens
+            pairs.append(Pair(raw_s, ours_s, out.shape[1] - tensor.shape[1], gens[0].tokens))
+    return pairs
+
+
+@dataclass
+class Pair:
+    """One baseline run and one of ours, back to back."""
+
+    base_s: float
+    ours_s: float
+    base_tokens: int
+    ours_tokens: int
+
+    @property
+    def speed(self) -> float:
+        """Our tokens/s over the baseline's."""
+        return (self.ours_tokens / self.ours_s) / (self.base_tokens / self.base_s)
 
 
 def run_loop(backend: Any, n: int, steps: int, *, batch: bool, prefix: bool) -> list[EpisodeResult]:
@@ -175,67 +188,58 @@ def generated(results: list[EpisodeResult]) -> int:
     return sum(s.tokens for r in results for s in r.steps)
 
 
-def row(name: str, base_s: float, ours_s: float, base_tok: int, ours_tok: int, note: str) -> str:
-    base_rate = base_tok / base_s if base_s else 0.0
-    ours_rate = ours_tok / ours_s if ours_s else 0.0
-    ratio = ours_rate / base_rate if base_rate else 0.0
+def row(name: str, pairs: list[Pair], note: str) -> str:
+    base_s = sum(p.base_s for p in pairs)
+    ours_s = sum(p.ours_s for p in pairs)
+    base_rate = sum(p.base_tokens for p in pairs) / base_s
+    ours_rate = sum(p.ours_tokens for p in pairs) / ours_s
+    speed = statistics.median(p.speed for p in pairs)
     return (
         f"{name:<22} {base_s:8.2f} {base_rate:8.1f} {ours_s:8.2f} {ours_rate:8.1f} "
-        f"{ratio:7.2f}x  {note}"
+        f"{speed:7.2f}x  {note}"
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=24, help="new tokens per turn")
-    parser.add_argument("--reps", type=int, default=2, help="repetitions of (a)")
-    parser.add_argument("--steps", type=int, default=4, help="model turns in (b) and (c)")
+    parser.add_argument("--reps", type=int, default=2, help="interleaved repetitions")
+    parser.add_argument("--steps", type=int, default=3, help="model turns in (b) and (c)")
     args = parser.parse_args()
     base = load_backend("smollm2")
     assert isinstance(base, HFBackend)
     run_loop(FixedLength(variant(base, kv_reuse=True), 4), 1, 1, batch=True, prefix=False)  # warm
 
-    raw_s, ours_s, raw_tok, ours_tok = bench_overhead(base, args.tokens, args.reps)
-    overhead = (ours_s / ours_tok) / (raw_s / raw_tok) - 1 if raw_tok and ours_tok else 0.0
+    overhead_pairs = bench_overhead(base, args.tokens, args.reps)
+    overhead = 1 / statistics.median(p.speed for p in overhead_pairs) - 1
 
-    naive = FixedLength(variant(base, kv_reuse=False), args.tokens)
-    cached = FixedLength(variant(base, kv_reuse=True), args.tokens)
-    naive_s, naive_runs = timed(lambda: run_loop(naive, 1, args.steps, batch=True, prefix=True))
-    cached_s, cached_runs = timed(lambda: run_loop(cached, 1, args.steps, batch=True, prefix=True))
-    same = [m["content"] for m in naive_runs[0].messages] == [
-        m["content"] for m in cached_runs[0].messages
-    ]
-    context = cached_runs[0].messages
-    context_tokens = len(cached.backend.encode(context))
+    def fresh(kv_reuse: bool) -> FixedLength:  # no cache carried over between runs
+        return FixedLength(variant(base, kv_reuse=kv_reuse), args.tokens)
 
-    grouped = FixedLength(variant(base, kv_reuse=True), args.tokens)
-    seq_s, seq_runs = timed(lambda: run_loop(grouped, 4, args.steps, batch=False, prefix=False))
-    batch_s, batch_runs = timed(lambda: run_loop(grouped, 4, args.steps, batch=True, prefix=False))
+    reuse_pairs, group_pairs, same, context_tokens = [], [], True, 0
+    for _ in range(args.reps):
+        naive_s, naive = timed(
+            lambda: run_loop(fresh(False), 1, args.steps, batch=True, prefix=True)
+        )
+        cached_s, cached = timed(
+            lambda: run_loop(fresh(True), 1, args.steps, batch=True, prefix=True)
+        )
+        reuse_pairs.append(Pair(naive_s, cached_s, generated(naive), generated(cached)))
+        same = same and [m["content"] for m in naive[0].messages] == [
+            m["content"] for m in cached[0].messages
+        ]
+        context_tokens = len(base.encode(cached[0].messages))
+        seq_s, seq = timed(lambda: run_loop(fresh(True), 4, args.steps, batch=False, prefix=False))
+        bat_s, bat = timed(lambda: run_loop(fresh(True), 4, args.steps, batch=True, prefix=False))
+        group_pairs.append(Pair(seq_s, bat_s, generated(seq), generated(bat)))
 
-    print(f"bench_agent: smollm2 on CPU, {args.tokens} tokens per turn")
+    print(f"bench_agent: smollm2 on CPU, {args.tokens} tokens per turn, {args.reps} reps")
     print(f"{'':<22} {'base s':>8} {'tok/s':>8} {'ours s':>8} {'tok/s':>8} {'speed':>8}")
-    print(row("(a) vs raw generate", raw_s, ours_s, raw_tok, ours_tok, f"overhead {overhead:+.1%}"))
-    print(
-        row(
-            "(b) KV-cache reuse",
-            naive_s,
-            cached_s,
-            generated(naive_runs),
-            generated(cached_runs),
-            f"context {context_tokens} tokens, same turns: {'yes' if same else 'NO'}",
-        )
-    )
-    print(
-        row(
-            "(c) group of 4 batched",
-            seq_s,
-            batch_s,
-            generated(seq_runs),
-            generated(batch_runs),
-            "sequential vs one batch per step",
-        )
-    )
-    print("speed = ours tokens/s over baseline tokens/s (higher is better)")
+    print(row("(a) vs raw generate", overhead_pairs, f"overhead {overhead:+.1%} (goal <= 10%)"))
+    note = f"context {context_tokens} tokens, same turns: {'yes' if same else 'NO'}"
+    print(row("(b) KV-cache reuse", reuse_pairs, note))
+    print(row("(c) group of 4 batched", group_pairs, "4 sequential vs one batch per step"))
+    print("speed = median over interleaved runs of ours tokens/s / baseline tokens/s")
     return 0
 
 

@@ -173,7 +173,7 @@ class HFBackend:
 
         with torch.inference_mode():
             out = self.model(input_ids=torch.tensor([ids]), use_cache=True)
-        cache = getattr(out, "past_key_values", None) or getattr(out, "cache", None)
+        cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
         return extract_row(cache, 0, torch.arange(len(ids)), list(ids))
 
     def _generate(
