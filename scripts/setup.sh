@@ -24,7 +24,7 @@ pip_q() { "$VPY" -m pip install -q "$@" 2>&1 | grep -vE "is ignored: it is neith
 if ! "$VPY" -c 'import torch' 2>/dev/null; then
   say "installing torch ${TORCH_VERSION:-2.13.0} first (CPU build)"
   pip_q "torch==${TORCH_VERSION:-2.13.0}"
-  "$VPY" -c 'import torch' || die "torch did not install"
+  "$VPY" -c 'import torch' 2>/dev/null || die "torch did not install"
 fi
 
 stamp=.venv/.mosaic-installed
