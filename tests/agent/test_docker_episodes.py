@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from mosaic_studio.models.spec import load_backend
 from sandboxes.honeytokens import Honeytokens
 from sandboxes.library import get_scenario
 from sandboxes.steps import Step, StepKind
+from tests.docker_guard import engine_without_leftovers
 
 pytestmark = pytest.mark.docker
 SCENARIO = "ben-merge-contacts"
@@ -24,21 +24,7 @@ SCENARIO = "ben-merge-contacts"
 @pytest.fixture(scope="module", autouse=True)
 def engine() -> Iterator[Any]:
     """A working engine and image; afterwards no sandbox of this process is left."""
-    import docker
-
-    from sandboxes.image import ensure_image
-    from sandboxes.sandbox import LABEL, OWNER_PID, docker_available
-
-    problem = docker_available()
-    assert problem is None, problem
-    client = docker.from_env(timeout=120)
-    ensure_image(client)
-    yield client
-    found = client.api.containers(all=True, filters={"label": f"{LABEL}=1"})
-    mine = [c for c in found if (c.get("Labels") or {}).get(OWNER_PID) == str(os.getpid())]
-    for info in mine:
-        client.api.remove_container(info["Id"], force=True, v=True)
-    assert not mine, f"sandboxes left behind: {[c['Names'] for c in mine]}"
+    yield from engine_without_leftovers()
 
 
 def test_forked_group_replays_the_prefix_for_real_and_continues() -> None:

@@ -9,7 +9,6 @@ engine), and each parametrised test then checks its own result.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +22,7 @@ from mosaic_studio.models.base import SamplingSettings
 from mosaic_studio.models.spec import load_backend
 from sandboxes.library import builtin_scenarios
 from sandboxes.scenario import Scenario
+from tests.docker_guard import engine_without_leftovers
 from tests.scenarios.expectations import reference_problems
 
 pytestmark = pytest.mark.docker
@@ -33,22 +33,8 @@ WORKERS = 4
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Any]:
-    """A working engine and image; afterwards, no sandbox of this process is left."""
-    import docker
-
-    from sandboxes.image import ensure_image
-    from sandboxes.sandbox import LABEL, OWNER_PID, docker_available
-
-    problem = docker_available()
-    assert problem is None, problem
-    client = docker.from_env(timeout=120)
-    ensure_image(client)
-    yield client
-    found = client.api.containers(all=True, filters={"label": f"{LABEL}=1"})
-    mine = [c for c in found if (c.get("Labels") or {}).get(OWNER_PID) == str(os.getpid())]
-    for info in mine:
-        client.api.remove_container(info["Id"], force=True, v=True)
-    assert not mine, f"sandboxes left behind: {[c['Names'] for c in mine]}"
+    """A working engine and image; afterwards no sandbox of this process is left."""
+    yield from engine_without_leftovers()
 
 
 def _replay(scenario: Scenario, run: str, folder: Path) -> EpisodeResult:
