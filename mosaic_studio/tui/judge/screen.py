@@ -23,6 +23,9 @@ from mosaic_studio.tui.messages import VerdictRecorded
 CHOICE_STYLES = {"A": "#9cc3ff", "B": "#d7a6f0", "tie": "#f2d16b", "abstain": "dim"}
 
 
+VERDICT_COLUMNS = (("pair", 4), ("scenario", 28), ("category", 9), ("choice", 8), ("rationale", 60))
+
+
 class JudgeProgressed(VerdictRecorded):
     """A verdict, with how far the judge is through its queue."""
 
@@ -63,7 +66,9 @@ class JudgeScreen(AreaScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#verdicts", DataTable)
-        table.add_columns("pair", "scenario", "category", "choice", "rationale")
+        # Fixed widths: verdicts arrive one by one, and auto-sized columns would jump around.
+        for label, width in VERDICT_COLUMNS:
+            table.add_column(label, width=width)
 
     def on_screen_resume(self) -> None:
         self.load_agreement()
