@@ -38,7 +38,7 @@ from sqlmodel import Session, col, select
 
 from mosaic_studio.cli.errors import UserError
 from mosaic_studio.store.db import get_engine
-from mosaic_studio.store.liveness import pid_alive
+from mosaic_studio.store.liveness import pid_alive, this_host
 from mosaic_studio.store.paths import data_dir, database_url
 from mosaic_studio.store.queries import register_model_version
 from mosaic_studio.store.tables import Job
@@ -105,7 +105,7 @@ def start_job(kind: str, config: dict[str, Any], *, db_url: str | None = None) -
     output = Path(str(settings.pop("output", None) or data_dir() / "jobs" / job_id)).resolve()
     build_config(kind, settings, str(output))  # fail before anything is recorded
     settings.setdefault("base_path", resolve_base(base))
-    job = Job(id=job_id, kind=kind, config=settings, output_dir=str(output))
+    job = Job(id=job_id, kind=kind, config=settings, output_dir=str(output), host=this_host())
     job.log_path = str(output / f"progress-{job_id}.jsonl")  # a resumed job shares the folder
     output.mkdir(parents=True, exist_ok=True)
     url = database_url(db_url)
@@ -135,6 +135,15 @@ def start_job(kind: str, config: dict[str, Any], *, db_url: str | None = None) -
         return row
 
 
+def cpu_threads(num_processes: int) -> int:
+    """Threads per trainer process: `OMP_NUM_THREADS` if set, else the CPUs shared out."""
+    configured = os.environ.get("OMP_NUM_THREADS", "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return max(1, (available or os.cpu_count() or 1) // max(1, num_processes))
+
+
 def trainer_command(kind: str, config: JobConfig, num_processes: int = 1) -> tuple[list[str], str]:
     """The trainer's command line, through `accelerate launch` when it is there, and a note."""
     module = f"trainer.{kind}"
@@ -143,6 +152,8 @@ def trainer_command(kind: str, config: JobConfig, num_processes: int = 1) -> tup
         launch = [sys.executable, "-m", "accelerate.commands.launch"]
         launch += ["--num_processes", str(num_processes), "--num_machines", "1"]
         launch += ["--mixed_precision", "no", "--dynamo_backend", "no"]
+        # Without this, accelerate pins a CPU job to one thread (OMP_NUM_THREADS=1).
+        launch += ["--num_cpu_threads_per_process", str(cpu_threads(num_processes))]
         return [*launch, "-m", module, *args], "accelerate launch"
     return [sys.executable, "-m", module, *args], "plain python (accelerate is not installed)"
 
@@ -373,15 +384,23 @@ def list_jobs(session: Session, status: str | None = None) -> list[Job]:
     return list(session.exec(query).all())
 
 
+def runs_here(job: Job) -> bool:
+    """Whether the job's pid is one of this machine's (rows from before hosts were stored are)."""
+    return job.host is None or job.host == this_host()
+
+
 def refresh_jobs(engine: Engine | None = None) -> list[str]:
-    """Mark queued/running jobs whose supervisor is gone as failed (or by their log); ids."""
+    """Mark this host's queued/running jobs whose supervisor is gone as failed; their ids.
+
+    Jobs of other hosts sharing a team database are left alone: their pids mean nothing here.
+    """
     engine = engine or get_engine()
     changed: list[str] = []
     with Session(engine) as session:
         stale = [
             j.id
             for j in session.exec(select(Job).where(col(Job.status).in_(["queued", "running"])))
-            if j.pid is None or not pid_alive(j.pid, since=j.started_at)
+            if runs_here(j) and (j.pid is None or not pid_alive(j.pid, since=j.started_at))
         ]
     for job_id in stale:
         job = finish(engine, job_id, returncode=None, cancelled=False)
@@ -400,6 +419,8 @@ def cancel_job(job_id: str, *, engine: Engine | None = None) -> Job:
             raise UserError(f"no job {job_id!r} (see `mosaic jobs`)")
         if job.status in FINAL_STATUSES:
             raise UserError(f"job {job.id} already {job.status}")
+        if not runs_here(job):
+            raise UserError(f"job {job.id} runs on {job.host}; cancel it there")
         alive = job.pid is not None and pid_alive(job.pid, since=job.started_at)
         if alive and job.pid is not None:
             os.kill(job.pid, signal.SIGTERM)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest revision under migrations/versions. Checking it costs no Alembic import on every
 # start; a test fails (and says so) when a new revision is added without updating it.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Any constant works; two processes migrating one PostgreSQL database take turns on it.
 _PG_MIGRATION_LOCK = 7_364_127_301

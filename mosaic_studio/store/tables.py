@@ -161,6 +161,7 @@ class Job(SQLModel, table=True):
     output_dir: str = ""
     log_path: str = ""
     pid: int | None = None
+    host: str | None = None  # where `pid` runs (a team database is shared by several hosts)
     last_progress: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     error: str | None = Field(default=None, sa_type=Text)
     adapter_path: str | None = None

@@ -16,6 +16,7 @@ from mosaic_studio.cli.errors import UserError
 from mosaic_studio.cli.main import main as mosaic
 from mosaic_studio.jobs import (
     build_config,
+    cancel_job,
     finish,
     read_events,
     refresh_jobs,
@@ -37,7 +38,13 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
     return get_engine()
 
 
-def make_job(engine: Engine, tmp_path: Path, events: list[dict[str, Any]], stderr: str = "") -> str:
+def make_job(
+    engine: Engine,
+    tmp_path: Path,
+    events: list[dict[str, Any]],
+    stderr: str = "",
+    host: str | None = None,
+) -> str:
     out = tmp_path / "job"
     out.mkdir(exist_ok=True)
     (out / "progress-j1.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
@@ -48,6 +55,7 @@ def make_job(engine: Engine, tmp_path: Path, events: list[dict[str, Any]], stder
         output_dir=str(out),
         log_path=str(out / "progress-j1.jsonl"),
         pid=2**22 + 12345,  # no such process
+        host=host,
         started_at=1.0,
     )
     stderr_path(job).write_text(stderr)
@@ -97,6 +105,17 @@ def test_refresh_marks_jobs_whose_process_died(engine: Engine, tmp_path: Path) -
     assert refresh_jobs(engine) == []
 
 
+def test_jobs_of_other_hosts_are_left_to_them(engine: Engine, tmp_path: Path) -> None:
+    """In a shared team database, another machine's pid says nothing about its job here."""
+    job_id = make_job(engine, tmp_path, [LOG], host="gpu-box-7")
+    assert refresh_jobs(engine) == []
+    with pytest.raises(UserError, match="runs on gpu-box-7; cancel it there"):
+        cancel_job(job_id)
+    with Session(engine) as session:
+        job = session.get(Job, job_id)
+        assert job is not None and job.status == "running"
+
+
 def test_watch_reads_events_until_the_end(engine: Engine, tmp_path: Path) -> None:
     job_id = make_job(
         engine, tmp_path, [{"event": "start"}, LOG, {"event": "done", "adapter": "x"}]
@@ -133,6 +152,19 @@ def test_jobs_start_through_accelerate_launch() -> None:
     assert command[:3] == [sys.executable, "-m", "accelerate.commands.launch"]
     assert command[command.index("-m", 3) + 1] == "trainer.dpo"
     assert "--output" in command and "/o" in command
+
+
+def test_cpu_jobs_get_every_core_not_accelerates_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def threads() -> str:
+        command, _ = trainer_command("dpo", build_config("dpo", {"data": "d"}, "/o"))
+        return command[command.index("--num_cpu_threads_per_process") + 1]
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert threads() == str(len(os.sched_getaffinity(0)))
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert threads() == "3"
 
 
 def test_cli_lists_and_shows_jobs(

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from mosaic_studio.jobs import cancel_job, start_job, watch_job
 from mosaic_studio.store.db import get_engine
+from mosaic_studio.store.liveness import this_host
 from mosaic_studio.store.queries import get_model_version
 from tests.trainer.fixtures import write_pairs
 from tests.trainer.helpers import lora_b_max, wait_for
@@ -55,6 +56,7 @@ def test_dpo_job_cancels_resumes_and_registers_a_working_adapter(
             break
     first = wait_for(engine, first.id)
     assert first.status == "cancelled", first.error
+    assert first.host == this_host()
     events = events_of(first.log_path)  # every stdout line is JSON
     logs = [e for e in events if e["event"] == "log"]
     assert logs and {"step", "loss", "rewards/margins", "elapsed_s", "eta_s"} <= set(logs[0])
