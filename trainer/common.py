@@ -52,6 +52,22 @@ def lora_config(config: JobConfig) -> Any:
     )
 
 
+def bf16_native() -> bool:
+    """Whether this machine runs bf16 matmuls natively (CUDA bf16, or CPU AVX512-BF16/AMX)."""
+    import torch
+
+    if torch.cuda.is_available():
+        return bool(torch.cuda.is_bf16_supported())
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def use_bf16(precision: str) -> bool:
+    """Whether a job with this `--precision` trains in bf16 mixed precision."""
+    if precision not in ("auto", "fp32", "bf16"):
+        raise JobError(f"--precision must be auto, fp32 or bf16 (got {precision!r})")
+    return precision == "bf16" or (precision == "auto" and bf16_native())
+
+
 def common_training_args(config: JobConfig) -> dict[str, Any]:
     """Keyword arguments of `TrainingArguments` both trainers share."""
     import torch
@@ -70,7 +86,7 @@ def common_training_args(config: JobConfig) -> dict[str, Any]:
         "report_to": [],
         "disable_tqdm": True,
         "use_cpu": not torch.cuda.is_available(),
-        "bf16": bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported()),
+        "bf16": use_bf16(config.precision),
         "dataloader_num_workers": 0,
         "gradient_checkpointing": False,
     }

@@ -36,6 +36,14 @@ class JobConfig:
     save_steps: int = field(default=10, metadata={"help": "save a checkpoint every N steps"})
     save_total_limit: int = field(default=2, metadata={"help": "checkpoints to keep"})
     seed: int = field(default=0, metadata={"help": "random seed"})
+    precision: str = field(
+        default="auto",
+        metadata={
+            "choices": ("auto", "fp32", "bf16"),
+            "help": "fp32, bf16 (mixed), or auto: bf16 where the hardware has it natively "
+            "(a CUDA GPU with bf16, a CPU with AVX512-BF16 or AMX), else fp32",
+        },
+    )
     resume: bool = field(default=False, metadata={"help": "resume from the last checkpoint"})
 
     def resolved_base_path(self) -> str:
@@ -120,6 +128,7 @@ def build_parser(cls: type[Any], prog: str) -> argparse.ArgumentParser:
         parser.add_argument(
             _flag(f.name),
             type=convert,
+            choices=f.metadata.get("choices"),
             required=required,
             default=None if required else f.default,
             help=help_text,

@@ -21,6 +21,22 @@ def test_flags_round_trip() -> None:
     assert grpo.num_generations == 4 and grpo.scenarios == "train"
 
 
+def test_precision_is_checked_and_auto_follows_the_hardware(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import trainer.common as common
+
+    assert parse_config(DPOJobConfig, ["--output", "o"], "t").precision == "auto"
+    with pytest.raises(SystemExit):
+        parse_config(DPOJobConfig, ["--output", "o", "--precision", "fp8"], "t")
+    monkeypatch.setattr(common, "bf16_native", lambda: False)
+    assert not common.use_bf16("auto") and common.use_bf16("bf16")
+    monkeypatch.setattr(common, "bf16_native", lambda: True)
+    assert common.use_bf16("auto") and not common.use_bf16("fp32")
+    with pytest.raises(common.JobError, match="--precision"):
+        common.use_bf16("fp16")
+
+
 def test_every_field_has_help() -> None:
     import dataclasses
 
