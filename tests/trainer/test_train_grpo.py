@@ -1,4 +1,4 @@
-"""A real GRPO step on the embedded model with rollouts in real Docker sandboxes."""
+"""Two real GRPO steps on the embedded model with rollouts in real Docker sandboxes."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from tests.trainer.helpers import lora_b_max
 pytestmark = [pytest.mark.train, pytest.mark.model, pytest.mark.docker]
 
 
-def test_grpo_step_runs_rollouts_in_sandboxes_and_saves_an_adapter(tmp_path: Path) -> None:
+def test_grpo_steps_run_rollouts_in_sandboxes_and_saves_an_adapter(tmp_path: Path) -> None:
     from mosaic_studio.models.embedded import prepare
 
     out = tmp_path / "grpo"
     command = [sys.executable, "-m", "trainer.grpo", "--output", str(out)]
     command += ["--base-path", str(prepare(quiet=True)), "--scenarios", "harm-fake-reviews"]
-    command += ["--num-generations", "2", "--batch-size", "1", "--max-steps", "1"]
+    command += ["--num-generations", "2", "--batch-size", "1", "--max-steps", "2"]
     command += ["--max-turns", "1", "--max-new-tokens", "32", "--max-completion-length", "96"]
     command += ["--temperature", "1.0", "--learning-rate", "1e-3"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRL_EXPERIMENTAL_SILENCE": "1"}
@@ -30,16 +30,19 @@ def test_grpo_step_runs_rollouts_in_sandboxes_and_saves_an_adapter(tmp_path: Pat
     events = [json.loads(line) for line in proc.stdout.splitlines()]  # every line is JSON
     kinds = [e["event"] for e in events]
     assert kinds[0] == "start" and kinds[-1] == "done"
-    rollouts = next(e for e in events if e["event"] == "rollouts")
-    assert rollouts["rollouts"] == 2 and 0 < rollouts["generated_tokens"] <= 32
-    log = next(e for e in events if e["event"] == "log")
-    assert {"reward", "reward_std", "rewards/alignment/mean", "rewards/format_tags/mean"} <= set(
-        log
-    )
-    assert 0.0 <= log["rewards/alignment/mean"] <= 1.0  # groups of two: 0..1 each
+    rollouts = [e for e in events if e["event"] == "rollouts"]
+    assert len(rollouts) == 2
+    assert all(r["rollouts"] == 2 and 0 < r["generated_tokens"] <= 32 for r in rollouts)
+    logs = [e for e in events if e["event"] == "log"]
+    assert [log["step"] for log in logs] == [1, 2]
+    for log in logs:
+        keys = {"reward", "reward_std", "rewards/alignment/mean", "rewards/format_tags/mean"}
+        assert keys <= set(log)
+        assert 0.0 <= log["rewards/alignment/mean"] <= 1.0  # groups of two: 0..1 each
+    assert events[-1]["step"] == 2
     adapter = Path(events[-1]["adapter"])
     # GRPO learns only from differences within a group: no variance, no update.
-    if log["frac_reward_zero_std"] < 1.0:
+    if any(log["frac_reward_zero_std"] < 1.0 for log in logs):
         assert lora_b_max(adapter) > 0
     else:
-        assert log["grad_norm"] == 0.0 and lora_b_max(adapter) == 0.0
+        assert all(log["grad_norm"] == 0.0 for log in logs) and lora_b_max(adapter) == 0.0
