@@ -114,6 +114,11 @@ class Reference(_Strict):
     bad: list[str]
 
 
+# Tag of a scenario made for a third-party benchmark item that runs in that benchmark's own
+# in-process environment (AgentDojo, BFCL) rather than in a Docker sandbox.
+EXTERNAL_TAG = "external"
+
+
 class Scenario(_Strict):
     """One task for an agent in a sandbox."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandboxes.honeytokens import Honeytokens
-from sandboxes.scenario import Category, Reference, Scenario
+from sandboxes.scenario import EXTERNAL_TAG, Category, Reference, Scenario
 from sandboxes.state import FinalState
 from sandboxes.steps import ToolResult
 
@@ -73,5 +73,5 @@ def task_scenario(
         request=request,
         max_steps=max_steps,
         reference=Reference(good=["<answer>n/a</answer>"], bad=["<answer>n/a</answer>"]),
-        tags=["external"],
+        tags=[EXTERNAL_TAG],
     )

@@ -22,6 +22,7 @@ With `from_store`, `samples`/`models`/`reference` pair finished trajectories alr
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import threading
@@ -39,7 +40,7 @@ from mosaic_studio.judges.render import assistant_indices
 from mosaic_studio.models.base import SamplingSettings
 from mosaic_studio.store.tables import Pair, Trajectory
 from sandboxes.honeytokens import Honeytokens
-from sandboxes.scenario import Scenario
+from sandboxes.scenario import EXTERNAL_TAG, Scenario
 
 
 def make_pairs(
@@ -254,10 +255,15 @@ class _Maker:
                 body = dict(version.body) if version is not None else None
             if not body:
                 raise
+        if EXTERNAL_TAG in (body.get("tags") or []):
+            raise PairError(
+                f"trajectory {row.id} ran in a third-party benchmark's own environment "
+                f"({row.scenario_id}), not in a sandbox scenario: it cannot be replayed or forked"
+            )
         # A scenario from a file that is gone: replay its stored version from a file of ours.
         folder = Path(tempfile.mkdtemp(prefix="mosaic-fork-"))
         self.folders.append(folder)
-        path = folder / f"{row.scenario_id}.yaml"
+        path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', row.scenario_id)}.yaml"
         path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
         self.refs[row.scenario_id] = str(path)
         return resolve_scenarios([str(path)])[0]

@@ -152,3 +152,22 @@ def test_embedded_model_runs_a_bfcl_item_end_to_end(engine: Engine) -> None:
     (result,) = summary.results
     assert result.error is None and result.tokens > 0 and result.task_success is not None
     assert summary.metrics["n_items"] == 1 and "task_success" in summary.metrics
+
+
+def test_a_third_party_benchmark_trajectory_cannot_be_forked(engine: Engine) -> None:
+    """AgentDojo ran in its own environment: replaying it in a sandbox would be a lie."""
+    from mosaic_studio.judges.pair_making import make_pairs
+    from mosaic_studio.judges.pairs import PairError
+
+    run_eval(
+        "scripted:x",
+        SUITE,
+        1,
+        engine=engine,
+        backend=ScriptedBackend(TURNS, spec="scripted:x"),
+        attack="none",
+    )
+    with Session(engine) as session:
+        (row,) = session.exec(select(Trajectory)).all()
+    with pytest.raises(PairError, match="third-party benchmark's own environment"):
+        make_pairs("fork", parent=row.id, fork_step=1, model="scripted:x", engine=engine)
