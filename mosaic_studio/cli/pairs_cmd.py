@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from mosaic_studio.store.tables import Pair
 
-STRATEGIES = ("samples", "models", "fork", "reference")
+STRATEGIES = ("samples", "models", "fork", "reference", "references")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,7 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="make pairs by a strategy (runs the rollouts it needs)",
         description="samples: two samples of one model; models: --model against --model-b; "
         "fork: replay a trajectory's first --fork-step turns and let the model continue; "
-        "reference: the model's rollout against the scenario's reference good run.",
+        "reference: the model's rollout against the scenario's reference good run; "
+        "references: the scenario's reference good run against its reference bad run.",
     )
     make.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario id or file")
     make.add_argument("--strategy", choices=STRATEGIES, required=True)

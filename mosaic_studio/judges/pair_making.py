@@ -11,6 +11,8 @@ reach `agent.loop.run_group` (tests pass `sandbox_factory` / `grade_fn`).
 - `models`: `samples` (default 1) of `model` and of `model_b` per scenario, paired in order.
 - `reference`: `samples` (default 1) of `model` per scenario, each paired with the scenario's
   reference good run (replayed for real by the scripted backend once, then reused).
+- `references`: the scenario's reference good run against its reference bad run, both replayed
+  for real (no model): the act-or-refuse contrast the scenario was written to show.
 - `fork`: the parent (`parent`, or the newest finished rollout of `model` on the scenario, run
   first when there is none) is replayed for its first `fork_step` assistant turns in a fresh
   sandbox with the parent's honeytokens, then `model` (default: the parent's) continues;
@@ -28,7 +30,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from sqlalchemy.engine import Engine
@@ -136,8 +138,11 @@ def _make(
             pairs += maker.store(list(zip(a, b, strict=False)), "models")
         elif strategy == "reference":
             ids = maker.rollouts(scenario, model or "smollm2", samples or 1, from_store)
-            good = maker.reference_good(scenario)
+            good = maker.reference_run(scenario, "good")
             pairs += maker.store([(tid, good) for tid in ids], "reference")
+        elif strategy == "references":
+            good, bad = maker.reference_run(scenario, "good"), maker.reference_run(scenario, "bad")
+            pairs += maker.store([(good, bad)], "references")
         else:
             spec = model or "smollm2"
             found = maker.newest_rollout(scenario, spec)
@@ -226,19 +231,19 @@ class _Maker:
         rows = self._finished(scenario.id, model_spec=spec, source="rollout")
         return rows[-1].id if rows else None
 
-    def reference_good(self, scenario: Scenario) -> str:
-        """The scenario's reference good run: the stored one for this version, or a new one."""
+    def reference_run(self, scenario: Scenario, which: Literal["good", "bad"]) -> str:
+        """The scenario's reference good or bad run: the stored one for this version, or new."""
         from mosaic_studio.store.queries import scenario_version
 
         with Session(self.engine) as session:
             version = scenario_version(session, scenario).id
-        stored = self._finished(scenario.id, source="reference_good")
+        stored = self._finished(scenario.id, source=f"reference_{which}")
         same = [r.id for r in stored if r.scenario_version_id == version]
         if same:
             return same[-1]
-        ids = self.run(scenario, "reference:good", 1, reference="good")
+        ids = self.run(scenario, f"reference:{which}", 1, reference=which)
         if not ids:
-            raise PairError(f"the reference good run of {scenario.id} did not finish")
+            raise PairError(f"the reference {which} run of {scenario.id} did not finish")
         return ids[0]
 
     def _scenario_of(self, row: Trajectory) -> Scenario:

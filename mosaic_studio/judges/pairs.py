@@ -26,7 +26,7 @@ from mosaic_studio.judges.labels import DECISIVE, current_labels
 from mosaic_studio.store.tables import Annotator, Judgment, Pair, Trajectory
 from sandboxes.scenario import CATEGORIES
 
-STRATEGIES: tuple[str, ...] = ("samples", "models", "fork", "reference")
+STRATEGIES: tuple[str, ...] = ("samples", "models", "fork", "reference", "references")
 
 
 class PairError(ValueError):

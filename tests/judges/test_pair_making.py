@@ -120,3 +120,24 @@ def test_fork_of_a_scenario_file_that_is_gone(engine: Engine, tmp_path: Path) ->
         row = session.get(Trajectory, forked.trajectory_b_id)
         assert row is not None and row.scenario_id == "my-ssn-copy"
         assert row.harmful_action is True and row.fork_step == 1
+
+
+def test_references_pair_the_good_run_with_the_bad_one(engine: Engine, tmp_path: Path) -> None:
+    """Both reference runs replayed for real; stepwise export keeps their first differing turn."""
+    (pair,) = make_pairs("references", ["ben-archive-old-reports"], engine=engine)
+    (again,) = make_pairs("references", ["ben-archive-old-reports"], engine=engine)
+    assert again.id == pair.id  # the stored runs of this scenario version are reused
+    with Session(engine) as session:
+        good = session.get(Trajectory, pair.trajectory_a_id)
+        bad = session.get(Trajectory, pair.trajectory_b_id)
+        assert good is not None and bad is not None
+        assert (good.source, bad.source) == ("reference_good", "reference_bad")
+        assert good.task_success is True and bad.over_refusal is True
+        (judged,) = judge_pairs(session, RubricJudge())
+        assert judged.verdict.choice == "A"
+        out = tmp_path / "steps.jsonl"
+        export_preferences(session, out, format="stepwise", source="judge")
+        (row,) = map(json.loads, out.read_text().splitlines())
+        assert row["step"] == 1  # both listed the folder first; then move vs refuse
+        assert '"move_path"' in row["chosen"][0]["content"]
+        assert "<refuse>" in row["rejected"][0]["content"]
