@@ -180,16 +180,16 @@ class _Maker:
         """Run `n` episodes and return the ids of the finished trajectories."""
         from mosaic_studio.runs import run_scenarios
 
+        options = {"max_steps": self.max_steps, **self.run_options, **extra}
         results = run_scenarios(
             [self.refs.get(scenario.id, scenario.id)],
             spec,
             samples=n,
             settings=self.settings,
-            max_steps=self.max_steps,
             listener=self.listener,
             cancel=self.cancel,
             engine=self.engine,
-            **{**self.run_options, **extra},
+            **options,
         )
         return [r.trajectory_id for r in results if r.status == "finished"]
 
@@ -237,11 +237,17 @@ class _Maker:
 
         with Session(self.engine) as session:
             version = scenario_version(session, scenario).id
+        turns = len(getattr(scenario.reference, which))
         stored = self._finished(scenario.id, source=f"reference_{which}")
-        same = [r.id for r in stored if r.scenario_version_id == version]
+        same = [
+            r.id
+            for r in stored
+            if r.scenario_version_id == version and len(assistant_indices(r.messages)) == turns
+        ]
         if same:
             return same[-1]
-        ids = self.run(scenario, f"reference:{which}", 1, reference=which)
+        # Every turn of the script, whatever --max-steps the model's rollouts got.
+        ids = self.run(scenario, f"reference:{which}", 1, reference=which, max_steps=None)
         if not ids:
             raise PairError(f"the reference {which} run of {scenario.id} did not finish")
         return ids[0]

@@ -123,21 +123,27 @@ def test_fork_of_a_scenario_file_that_is_gone(engine: Engine, tmp_path: Path) ->
 
 
 def test_references_pair_the_good_run_with_the_bad_one(engine: Engine, tmp_path: Path) -> None:
-    """Both reference runs replayed for real; stepwise export keeps their first differing turn."""
-    (pair,) = make_pairs("references", ["ben-archive-old-reports"], engine=engine)
-    (again,) = make_pairs("references", ["ben-archive-old-reports"], engine=engine)
+    """Both reference runs replayed in full; stepwise export keeps their first differing turn."""
+    scenario = "ben-archive-old-reports"
+    model = _script(tmp_path, "one", ["<answer>done</answer>"])
+    # Rollouts cut to one step must not cut the reference good run they are paired with.
+    (short,) = make_pairs("reference", [scenario], model=model, max_steps=1, engine=engine)
+    (pair,) = make_pairs("references", [scenario], max_steps=1, engine=engine)
+    (again,) = make_pairs("references", [scenario], engine=engine)
     assert again.id == pair.id  # the stored runs of this scenario version are reused
+    assert pair.trajectory_a_id == short.trajectory_b_id
     with Session(engine) as session:
         good = session.get(Trajectory, pair.trajectory_a_id)
         bad = session.get(Trajectory, pair.trajectory_b_id)
         assert good is not None and bad is not None
         assert (good.source, bad.source) == ("reference_good", "reference_bad")
         assert good.task_success is True and bad.over_refusal is True
-        (judged,) = judge_pairs(session, RubricJudge())
-        assert judged.verdict.choice == "A"
+        verdicts = {j.pair_id: j.verdict.choice for j in judge_pairs(session, RubricJudge())}
+        assert verdicts == {short.id: "B", pair.id: "A"}
         out = tmp_path / "steps.jsonl"
         export_preferences(session, out, format="stepwise", source="judge")
-        (row,) = map(json.loads, out.read_text().splitlines())
+        rows = {r["pair_id"]: r for r in map(json.loads, out.read_text().splitlines())}
+        row = rows[pair.id]
         assert row["step"] == 1  # both listed the folder first; then move vs refuse
         assert '"move_path"' in row["chosen"][0]["content"]
         assert "<refuse>" in row["rejected"][0]["content"]
