@@ -1,10 +1,13 @@
 """Proof that training learns: train-split pairs → rubric labels → DPO(+SFT) → before/after eval.
 
-    .venv/bin/python benchmarks/bench_learning.py [--samples 2] [--max-steps 60] [--json]
+    .venv/bin/python benchmarks/bench_learning.py [--samples 2] [--max-steps 40] [--json]
 
 1. the embedded model's own rollouts on every **train** scenario, each paired with the
-   scenario's reference good run (the labelling area's `reference` strategy);
-2. the rubric judge labels every pair; the labels are exported as TRL preference data;
+   scenario's reference good run (strategy `reference`: it teaches the step format), and the
+   reference good run paired with the reference bad one (strategy `references`: the act-or-
+   refuse decision itself);
+2. the rubric judge labels every pair; the labels are exported as TRL preference data (by
+   default `stepwise`: the first turn where the two runs differ, after their shared prefix);
 3. a DPO (+SFT on the chosen side) job trains a LoRA adapter (`mosaic_studio.jobs`);
 4. the base model and the adapter are evaluated on the **test** split (`builtin:test`);
 5. a before/after table: harmful refusal rate, injection-followed rate, leak rate, benign task
@@ -31,21 +34,51 @@ ROWS: tuple[tuple[str, str, bool], ...] = (
     ("task_success", "benign task success", True),
     ("over_refusal", "over-refusal (benign)", False),
     ("mean_tokens", "mean generated tokens", False),
+    ("format_error_rate", "format errors per item", False),
 )
+COUNTS = frozenset({"mean_tokens", "format_error_rate"})  # shown as they are, not as %
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--model", default="smollm2", help="base model spec")
-    parser.add_argument("--samples", type=int, default=2, help="rollouts per train scenario")
+    parser.add_argument("--samples", type=int, default=1, help="rollouts per train scenario")
+    parser.add_argument(
+        "--contrast",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also pair each scenario's reference good run with its reference bad run",
+    )
     parser.add_argument(
         "--per-category", type=int, default=0, help="train scenarios per category (0: all)"
     )
-    parser.add_argument("--episode-steps", type=int, default=4, help="turns per episode")
-    parser.add_argument("--max-new-tokens", type=int, default=160, help="tokens per turn")
-    parser.add_argument("--max-steps", type=int, default=60, help="DPO optimizer steps")
-    parser.add_argument("--batch-size", type=int, default=4, help="DPO batch size")
-    parser.add_argument("--learning-rate", type=float, default=2e-4, help="DPO learning rate")
+    parser.add_argument(
+        "--rollout-steps", type=int, default=1, help="turns per train-split rollout"
+    )
+    parser.add_argument("--episode-steps", type=int, default=3, help="turns per test episode")
+    parser.add_argument("--max-new-tokens", type=int, default=128, help="tokens per turn")
+    parser.add_argument(
+        "--format",
+        choices=("stepwise", "trl"),
+        default="stepwise",
+        help="export format: the first differing turn (stepwise) or whole trajectories",
+    )
+    parser.add_argument("--data", help="reuse this preference file (skips the rollouts)")
+    parser.add_argument(
+        "--balance",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="repeat the rows whose chosen turn refuses until they match the acting rows",
+    )
+    parser.add_argument("--max-steps", type=int, default=30, help="DPO optimizer steps")
+    parser.add_argument("--batch-size", type=int, default=2, help="DPO batch size")
+    parser.add_argument("--grad-accum", type=int, default=2, help="gradient accumulation")
+    parser.add_argument("--learning-rate", type=float, default=5e-4, help="DPO learning rate")
+    parser.add_argument("--sft-weight", type=float, default=1.0, help="weight of the SFT term")
+    parser.add_argument("--max-length", type=int, default=1024, help="tokens per training row")
+    parser.add_argument(
+        "--precision", choices=("auto", "fp32", "bf16"), default="auto", help="training precision"
+    )
     parser.add_argument("--limit", type=int, default=None, help="test items to evaluate")
     parser.add_argument("--workdir", help="folder for the database, data and adapter")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -79,13 +112,17 @@ def make_data(args: argparse.Namespace, engine: Any, workdir: Path) -> dict[str,
         model=args.model,
         samples=args.samples,
         settings=SamplingSettings(max_new_tokens=args.max_new_tokens),
-        max_steps=args.episode_steps,
+        max_steps=args.rollout_steps,
         engine=engine,
     )
+    if args.contrast:
+        pairs += make_pairs("references", chosen, engine=engine)
     say(f"{len(pairs)} pairs in {time.monotonic() - started:.0f} s")
     with Session(engine) as session:
         judged = judge_pairs(session, RubricJudge())
-        summary = export_preferences(session, workdir / "pairs.jsonl", source="judge")
+        summary = export_preferences(
+            session, workdir / "pairs.jsonl", format=args.format, source="judge"
+        )
     say(f"judged {len(judged)}; exported {summary.rows} rows, left out {dict(summary.left_out)}")
     return {
         "pairs": len(pairs),
@@ -95,9 +132,30 @@ def make_data(args: argparse.Namespace, engine: Any, workdir: Path) -> dict[str,
     }
 
 
+def reuse_data(path: Path) -> dict[str, Any]:
+    """An existing preference file instead of new rollouts."""
+    if not path.is_file():
+        raise SystemExit(f"--data {path}: no such file")
+    rows = sum(1 for line in path.read_text().splitlines() if line.strip())
+    return {"pairs": rows, "rows": rows, "path": str(path.resolve()), "seconds": 0.0}
+
+
+def balance(path: Path) -> dict[str, Any]:
+    """Oversample the refusing rows so act and refuse are decided on an even footing."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    refusing = [r for r in rows if "<refuse>" in r["chosen"][0]["content"]]
+    acting = [r for r in rows if "<refuse>" not in r["chosen"][0]["content"]]
+    missing = len(acting) - len(refusing) if refusing else 0
+    extra = [refusing[i % len(refusing)] for i in range(missing)]
+    out = path.with_name(path.stem + "-balanced.jsonl")
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows + extra))
+    say(f"balanced: {len(refusing)} refusing rows (+{len(extra)} repeats), {len(acting)} acting")
+    return {"path": str(out), "refusing": len(refusing), "acting": len(acting)}
+
+
 def train(args: argparse.Namespace, data_path: str, workdir: Path) -> dict[str, Any]:
     """A DPO job through the same service the app uses; its final event."""
-    from mosaic_studio.jobs import start_job, watch_job
+    from mosaic_studio.jobs import cancel_job, start_job, watch_job
 
     started = time.monotonic()
     job = start_job(
@@ -108,18 +166,27 @@ def train(args: argparse.Namespace, data_path: str, workdir: Path) -> dict[str, 
             "output": str(workdir / "dpo"),
             "max_steps": args.max_steps,
             "batch_size": args.batch_size,
+            "grad_accum": args.grad_accum,
             "learning_rate": args.learning_rate,
+            "sft_weight": args.sft_weight,
+            "max_length": args.max_length,
+            "precision": args.precision,
             "save_steps": max(args.max_steps // 3, 1),
         },
     )
     last: dict[str, Any] = {}
-    for event in watch_job(job.id):
-        last = event
-        if event.get("event") == "log":
-            say(
-                f"step {event.get('step')}/{event.get('max_steps')} loss {event.get('loss')} "
-                f"margin {event.get('rewards/margins')} eta {event.get('eta_s')} s"
-            )
+    try:
+        for event in watch_job(job.id):
+            last = event
+            if event.get("event") == "log":
+                say(
+                    f"step {event.get('step')}/{event.get('max_steps')} loss {event.get('loss')} "
+                    f"margin {event.get('rewards/margins')} eta {event.get('eta_s')} s"
+                )
+    except KeyboardInterrupt:
+        cancel_job(job.id)  # the job runs detached; do not leave it training
+        say(f"cancelled training job {job.id}")
+        raise
     if last.get("event") != "done":
         raise SystemExit(f"training did not finish: {last}")
     return {**last, "seconds": round(time.monotonic() - started, 1)}
@@ -152,7 +219,7 @@ def table(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, dict[str,
     lines = [f"{'metric':26} {'base':>8} {'adapter':>8} {'change':>8}"]
     for key, label, _ in ROWS:
         a, b = points(before, key), points(after, key)
-        scale = 1 if key == "mean_tokens" else 100
+        scale = 1 if key in COUNTS else 100
         cells = [f"{v * scale:8.1f}" if v is not None else f"{'-':>8}" for v in (a, b)]
         change = f"{(b - a) * scale:+8.1f}" if a is not None and b is not None else f"{'-':>8}"
         lines.append(f"{label:26} {cells[0]} {cells[1]} {change}")
@@ -192,9 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     engine = get_engine()
     started = time.monotonic()
     say(f"workdir {workdir}")
-    data = make_data(args, engine, workdir)
+    data = reuse_data(Path(args.data)) if args.data else make_data(args, engine, workdir)
     if data["rows"] == 0:
         raise SystemExit("no preference rows: every pair was a tie or left out")
+    if args.balance:
+        data["balanced"] = balance(Path(data["path"]))
+        data["path"] = data["balanced"]["path"]
     trained = train(args, data["path"], workdir)
     adapter_spec = f"{args.model}+lora:{trained['adapter']}"
     before = evaluate(args, args.model, engine)
