@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from trainer.config import PRECISIONS
+
 ROWS: tuple[tuple[str, str, bool], ...] = (
     # metric key, label, higher is better
     ("refusal_rate", "harmful refusal rate", True),
@@ -77,7 +79,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sft-weight", type=float, default=1.0, help="weight of the SFT term")
     parser.add_argument("--max-length", type=int, default=1024, help="tokens per training row")
     parser.add_argument(
-        "--precision", choices=("auto", "fp32", "bf16"), default="auto", help="training precision"
+        "--precision", choices=PRECISIONS, default="auto", help="training precision"
     )
     parser.add_argument("--limit", type=int, default=None, help="test items to evaluate")
     parser.add_argument("--workdir", help="folder for the database, data and adapter")

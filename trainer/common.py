@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from trainer.config import JobConfig, config_to_dict
+from trainer.config import PRECISIONS, JobConfig, config_to_dict
 from trainer.data import DataError
 from trainer.progress import Reporter
 
@@ -63,8 +63,8 @@ def bf16_native() -> bool:
 
 def use_bf16(precision: str) -> bool:
     """Whether a job with this `--precision` trains in bf16 mixed precision."""
-    if precision not in ("auto", "fp32", "bf16"):
-        raise JobError(f"--precision must be auto, fp32 or bf16 (got {precision!r})")
+    if precision not in PRECISIONS:
+        raise JobError(f"--precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
     return precision == "bf16" or (precision == "auto" and bf16_native())
 
 

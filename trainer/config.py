@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, get_type_hints
 
 T = TypeVar("T")
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
 
 
 @dataclass
@@ -39,7 +40,7 @@ class JobConfig:
     precision: str = field(
         default="auto",
         metadata={
-            "choices": ("auto", "fp32", "bf16"),
+            "choices": PRECISIONS,
             "help": "fp32, bf16 (mixed), or auto: bf16 where the hardware has it natively "
             "(a CUDA GPU with bf16, a CPU with AVX512-BF16 or AMX), else fp32",
         },

@@ -1,9 +1,9 @@
 """`mosaic pairs make|list`: make pairs of trajectories to compare, and list them.
 
-`mosaic pairs make --strategy samples|models|fork|reference [SCENARIO...] [--scenario ID]
-[--category C] [--split S] [--model SPEC] [--model-b SPEC] [--fork-step K] [--parent ID]
-[--samples N] [--from-store] [--json]` runs the rollouts the strategy needs (live, like
-`mosaic run`; stored as they happen) or pairs stored ones, and prints the new pairs.
+`mosaic pairs make --strategy samples|models|fork|reference|references [SCENARIO...]
+[--scenario ID] [--category C] [--split S] [--model SPEC] [--model-b SPEC] [--fork-step K]
+[--parent ID] [--samples N] [--from-store] [--json]` runs the rollouts the strategy needs
+(live, like `mosaic run`; stored as they happen) or pairs stored ones, and prints the new pairs.
 `mosaic pairs list [--unlabelled] [--category C] [--limit N] [--json]`.
 """
 
@@ -14,14 +14,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from mosaic_studio.cli.errors import UserError
+from mosaic_studio.judges.strategies import STRATEGIES, STRATEGY_HELP
 from sandboxes.scenario import CATEGORIES, SPLITS
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from mosaic_studio.store.tables import Pair
-
-STRATEGIES = ("samples", "models", "fork", "reference", "references")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,10 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     make = actions.add_parser(
         "make",
         help="make pairs by a strategy (runs the rollouts it needs)",
-        description="samples: two samples of one model; models: --model against --model-b; "
-        "fork: replay a trajectory's first --fork-step turns and let the model continue; "
-        "reference: the model's rollout against the scenario's reference good run; "
-        "references: the scenario's reference good run against its reference bad run.",
+        description="; ".join(f"{name}: {what}" for name, what in STRATEGY_HELP.items()) + ".",
     )
     make.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario id or file")
     make.add_argument("--strategy", choices=STRATEGIES, required=True)

@@ -37,8 +37,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from mosaic_studio.agent.events import EpisodeListener
-from mosaic_studio.judges.pairs import STRATEGIES, PairError, consecutive, pair_trajectories
+from mosaic_studio.judges.pairs import PairError, consecutive, pair_trajectories
 from mosaic_studio.judges.render import assistant_indices
+from mosaic_studio.judges.strategies import STRATEGIES
 from mosaic_studio.models.base import SamplingSettings
 from mosaic_studio.store.tables import Pair, Trajectory
 from sandboxes.honeytokens import Honeytokens

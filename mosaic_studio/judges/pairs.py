@@ -23,10 +23,9 @@ from itertools import zip_longest
 from sqlmodel import Session, col, select
 
 from mosaic_studio.judges.labels import DECISIVE, current_labels
+from mosaic_studio.judges.strategies import STRATEGIES
 from mosaic_studio.store.tables import Annotator, Judgment, Pair, Trajectory
 from sandboxes.scenario import CATEGORIES
-
-STRATEGIES: tuple[str, ...] = ("samples", "models", "fork", "reference", "references")
 
 
 class PairError(ValueError):
