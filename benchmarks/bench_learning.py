@@ -1,6 +1,6 @@
 """Proof that training learns: train-split pairs → rubric labels → DPO(+SFT) → before/after eval.
 
-    .venv/bin/python benchmarks/bench_learning.py [--samples 2] [--max-steps 40] [--json]
+    .venv/bin/python benchmarks/bench_learning.py [--samples 2] [--max-steps 60] [--json]
 
 1. the embedded model's own rollouts on every **train** scenario, each paired with the
    scenario's reference good run (strategy `reference`: it teaches the step format), and the
@@ -72,10 +72,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=True,
         help="repeat the rows whose chosen turn refuses until they match the acting rows",
     )
-    parser.add_argument("--max-steps", type=int, default=30, help="DPO optimizer steps")
+    parser.add_argument("--max-steps", type=int, default=60, help="DPO optimizer steps")
     parser.add_argument("--batch-size", type=int, default=2, help="DPO batch size")
-    parser.add_argument("--grad-accum", type=int, default=2, help="gradient accumulation")
-    parser.add_argument("--learning-rate", type=float, default=5e-4, help="DPO learning rate")
+    parser.add_argument("--grad-accum", type=int, default=1, help="gradient accumulation")
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="DPO learning rate")
     parser.add_argument("--sft-weight", type=float, default=1.0, help="weight of the SFT term")
     parser.add_argument("--max-length", type=int, default=1024, help="tokens per training row")
     parser.add_argument(
