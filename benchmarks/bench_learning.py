@@ -144,9 +144,16 @@ def reuse_data(path: Path) -> dict[str, Any]:
 
 def balance(path: Path) -> dict[str, Any]:
     """Oversample the refusing rows so act and refuse are decided on an even footing."""
+    from sandboxes.agent_format import parse_turn
+    from sandboxes.steps import StepKind
+
+    def refuses(row: dict[str, Any]) -> bool:
+        steps = parse_turn(row["chosen"][0]["content"])
+        return any(step.kind == StepKind.REFUSAL for step in steps)
+
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    refusing = [r for r in rows if "<refuse>" in r["chosen"][0]["content"]]
-    acting = [r for r in rows if "<refuse>" not in r["chosen"][0]["content"]]
+    refusing = [r for r in rows if refuses(r)]
+    acting = [r for r in rows if not refuses(r)]
     missing = len(acting) - len(refusing) if refusing else 0
     extra = [refusing[i % len(refusing)] for i in range(missing)]
     out = path.with_name(path.stem + "-balanced.jsonl")
