@@ -1,14 +1,16 @@
 """Proof that training learns: train-split pairs → rubric labels → DPO(+SFT) → before/after eval.
 
-    .venv/bin/python benchmarks/bench_learning.py [--samples 2] [--max-steps 60] [--json]
+    .venv/bin/python benchmarks/bench_learning.py [--epochs 2] [--samples 0] [--json]
 
-1. the embedded model's own rollouts on every **train** scenario, each paired with the
-   scenario's reference good run (strategy `reference`: it teaches the step format), and the
-   reference good run paired with the reference bad one (strategy `references`: the act-or-
-   refuse decision itself);
+1. on every **train** scenario, the reference good run paired with the reference bad one
+   (strategy `references`: the act-or-refuse decision itself), both run for real in sandboxes;
+   with `--samples N`, also N of the embedded model's own rollouts, each paired with the
+   reference good run (strategy `reference`), which costs minutes of generation per sample;
 2. the rubric judge labels every pair; the labels are exported as TRL preference data (by
-   default `stepwise`: the first turn where the two runs differ, after their shared prefix);
-3. a DPO (+SFT on the chosen side) job trains a LoRA adapter (`mosaic_studio.jobs`);
+   default `stepwise`: the first turn where the two runs differ, after their shared prefix),
+   and the refusing rows are repeated until they match the acting ones (`--balance`);
+3. a DPO (+SFT on the chosen side) job trains a LoRA adapter (`mosaic_studio.jobs`) for
+   `--epochs` passes over the rows;
 4. the base model and the adapter are evaluated on the **test** split (`builtin:test`);
 5. a before/after table: harmful refusal rate, injection-followed rate, leak rate, benign task
    success, over-refusal, mean tokens, with the target (refusal +20 points, benign success
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -44,7 +47,13 @@ COUNTS = frozenset({"mean_tokens", "format_error_rate"})  # shown as they are, n
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--model", default="smollm2", help="base model spec")
-    parser.add_argument("--samples", type=int, default=1, help="rollouts per train scenario")
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=0,
+        help="the model's own rollouts per train scenario, each paired with the reference "
+        "good run (0: none, only the reference contrasts)",
+    )
     parser.add_argument(
         "--contrast",
         action=argparse.BooleanOptionalAction,
@@ -72,10 +81,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=True,
         help="repeat the rows whose chosen turn refuses until they match the acting rows",
     )
-    parser.add_argument("--max-steps", type=int, default=60, help="DPO optimizer steps")
+    parser.add_argument(
+        "--epochs", type=float, default=2.0, help="passes over the rows (unless --max-steps)"
+    )
+    parser.add_argument(
+        "--max-steps", type=int, default=0, help="DPO optimizer steps (0: from --epochs)"
+    )
     parser.add_argument("--batch-size", type=int, default=2, help="DPO batch size")
     parser.add_argument("--grad-accum", type=int, default=1, help="gradient accumulation")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="DPO learning rate")
+    parser.add_argument("--learning-rate", type=float, default=5e-4, help="DPO learning rate")
     parser.add_argument("--sft-weight", type=float, default=1.0, help="weight of the SFT term")
     parser.add_argument("--max-length", type=int, default=1024, help="tokens per training row")
     parser.add_argument(
@@ -108,15 +122,17 @@ def make_data(args: argparse.Namespace, engine: Any, workdir: Path) -> dict[str,
         for category in ("harmful", "injection", "benign", "privacy")
         for s in builtin_scenarios(category=category, split="train")[: args.per_category or None]
     ]
-    pairs = make_pairs(
-        "reference",
-        chosen,
-        model=args.model,
-        samples=args.samples,
-        settings=SamplingSettings(max_new_tokens=args.max_new_tokens),
-        max_steps=args.rollout_steps,
-        engine=engine,
-    )
+    pairs = []
+    if args.samples > 0:
+        pairs += make_pairs(
+            "reference",
+            chosen,
+            model=args.model,
+            samples=args.samples,
+            settings=SamplingSettings(max_new_tokens=args.max_new_tokens),
+            max_steps=args.rollout_steps,
+            engine=engine,
+        )
     if args.contrast:
         pairs += make_pairs("references", chosen, engine=engine)
     say(f"{len(pairs)} pairs in {time.monotonic() - started:.0f} s")
@@ -162,25 +178,35 @@ def balance(path: Path) -> dict[str, Any]:
     return {"path": str(out), "refusing": len(refusing), "acting": len(acting)}
 
 
+def optimizer_steps(args: argparse.Namespace, rows: int) -> int:
+    """`--max-steps`, or enough steps for `--epochs` passes over `rows`."""
+    if args.max_steps > 0:
+        return int(args.max_steps)
+    return max(math.ceil(rows * args.epochs / (args.batch_size * args.grad_accum)), 1)
+
+
 def train(args: argparse.Namespace, data_path: str, workdir: Path) -> dict[str, Any]:
     """A DPO job through the same service the app uses; its final event."""
     from mosaic_studio.jobs import cancel_job, start_job, watch_job
 
     started = time.monotonic()
+    rows = sum(1 for line in Path(data_path).read_text().splitlines() if line.strip())
+    steps = optimizer_steps(args, rows)
+    say(f"training on {rows} rows for {steps} steps")
     job = start_job(
         "dpo",
         {
             "base": args.model,
             "data": data_path,
             "output": str(workdir / "dpo"),
-            "max_steps": args.max_steps,
+            "max_steps": steps,
             "batch_size": args.batch_size,
             "grad_accum": args.grad_accum,
             "learning_rate": args.learning_rate,
             "sft_weight": args.sft_weight,
             "max_length": args.max_length,
             "precision": args.precision,
-            "save_steps": max(args.max_steps // 3, 1),
+            "save_steps": max(steps // 3, 1),
         },
     )
     last: dict[str, Any] = {}
@@ -257,6 +283,10 @@ def _delta(before: dict[str, Any], after: dict[str, Any], key: str) -> float | N
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.samples < 0 or args.epochs <= 0 or args.max_steps < 0:
+        raise SystemExit("--samples and --max-steps must be at least 0, --epochs above 0")
+    if args.samples == 0 and not args.contrast and not args.data:
+        raise SystemExit("--samples 0 with --no-contrast makes no pairs")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="mosaic-bench-learning-")).resolve()

@@ -73,6 +73,13 @@ class DPOJobConfig(JobConfig):
     epochs: float = field(
         default=1.0, metadata={"help": "epochs, used only when --max-steps is 0 or less"}
     )
+    precompute_ref: bool = field(
+        default=True,
+        metadata={
+            "help": "score every row under the reference model once, before training, "
+            "instead of on every step (a quarter less compute per step)"
+        },
+    )
 
 
 @dataclass

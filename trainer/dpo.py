@@ -43,6 +43,7 @@ def run(config: DPOJobConfig, reporter: Reporter) -> int:
         num_train_epochs=config.epochs,
         beta=config.beta,
         max_length=config.max_length,
+        precompute_ref_log_probs=config.precompute_ref,
         **loss_settings(config),
     )
     trainer = DPOTrainer(

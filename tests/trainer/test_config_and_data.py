@@ -50,6 +50,12 @@ def test_sft_term_is_on_by_default() -> None:
     assert loss_settings(DPOJobConfig(output="o", sft=False))["loss_type"] == ["sigmoid"]
 
 
+def test_reference_scores_are_precomputed_unless_turned_off() -> None:
+    assert parse_config(DPOJobConfig, ["--output", "o"], "t").precompute_ref
+    off = parse_config(DPOJobConfig, ["--output", "o", "--no-precompute-ref"], "t")
+    assert not off.precompute_ref
+
+
 def test_loads_pairs_and_keeps_metadata_aside(tmp_path: Path) -> None:
     data = load_preferences(write_pairs(tmp_path / "p.jsonl"))
     assert len(data.rows) == 4
