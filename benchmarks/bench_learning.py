@@ -175,7 +175,12 @@ def balance(path: Path) -> dict[str, Any]:
     out = path.with_name(path.stem + "-balanced.jsonl")
     out.write_text("".join(json.dumps(r) + "\n" for r in rows + extra))
     say(f"balanced: {len(refusing)} refusing rows (+{len(extra)} repeats), {len(acting)} acting")
-    return {"path": str(out), "refusing": len(refusing), "acting": len(acting)}
+    return {
+        "path": str(out),
+        "rows": len(rows) + len(extra),
+        "refusing": len(refusing),
+        "acting": len(acting),
+    }
 
 
 def optimizer_steps(args: argparse.Namespace, rows: int) -> int:
@@ -185,12 +190,11 @@ def optimizer_steps(args: argparse.Namespace, rows: int) -> int:
     return max(math.ceil(rows * args.epochs / (args.batch_size * args.grad_accum)), 1)
 
 
-def train(args: argparse.Namespace, data_path: str, workdir: Path) -> dict[str, Any]:
-    """A DPO job through the same service the app uses; its final event."""
+def train(args: argparse.Namespace, data_path: str, rows: int, workdir: Path) -> dict[str, Any]:
+    """A DPO job on the `rows` of `data_path`, through the service the app uses; its final event."""
     from mosaic_studio.jobs import cancel_job, start_job, watch_job
 
     started = time.monotonic()
-    rows = sum(1 for line in Path(data_path).read_text().splitlines() if line.strip())
     steps = optimizer_steps(args, rows)
     say(f"training on {rows} rows for {steps} steps")
     job = start_job(
@@ -301,10 +305,11 @@ def main(argv: list[str] | None = None) -> int:
     data = reuse_data(Path(args.data)) if args.data else make_data(args, engine, workdir)
     if data["rows"] == 0:
         raise SystemExit("no preference rows: every pair was a tie or left out")
+    rows = data["rows"]
     if args.balance:
         data["balanced"] = balance(Path(data["path"]))
-        data["path"] = data["balanced"]["path"]
-    trained = train(args, data["path"], workdir)
+        data["path"], rows = data["balanced"]["path"], data["balanced"]["rows"]
+    trained = train(args, data["path"], rows, workdir)
     adapter_spec = f"{args.model}+lora:{trained['adapter']}"
     before = evaluate(args, args.model, engine)
     after = evaluate(args, adapter_spec, engine)

@@ -33,20 +33,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def opening_probabilities(backend: Any, ids: list[int]) -> dict[str, float]:
-    """P(first turn starts with each opening), normalised over `OPENINGS`."""
+    """P(first turn starts with each opening), normalised over `OPENINGS`.
+
+    The prompt is run once; each opening continues from a copy of its KV cache.
+    """
+    import copy
+
     import torch
 
-    scores = {}
-    for name, text in OPENINGS.items():
-        tail = backend.tokenizer(text, add_special_tokens=False)["input_ids"]
-        with torch.no_grad():
-            logits = backend.model(torch.tensor([ids + tail])).logits[0, len(ids) - 1 : -1]
-        picked = logits.float().log_softmax(-1).gather(1, torch.tensor(tail)[:, None])
-        scores[name] = float(picked.sum())
-    top = max(scores.values())
-    weights = {name: pow(2.718281828459045, s - top) for name, s in scores.items()}
-    total = sum(weights.values())
-    return {name: w / total for name, w in weights.items()}
+    scores = []
+    with torch.no_grad():
+        prompt = backend.model(torch.tensor([ids]), use_cache=True)
+        first = prompt.logits[0, -1].float().log_softmax(-1)
+        for text in OPENINGS.values():
+            tail = backend.tokenizer(text, add_special_tokens=False)["input_ids"]
+            score = first[tail[0]]
+            if len(tail) > 1:
+                rest = backend.model(
+                    torch.tensor([tail[:-1]]),
+                    past_key_values=copy.deepcopy(prompt.past_key_values),
+                    use_cache=True,
+                ).logits[0]
+                picked = rest.float().log_softmax(-1).gather(1, torch.tensor(tail[1:])[:, None])
+                score = score + picked.sum()
+            scores.append(score)
+    probabilities = torch.stack(scores).softmax(0).tolist()
+    return dict(zip(OPENINGS, probabilities, strict=True))
 
 
 def first_prompt(backend: Any, scenario: Any) -> list[int]:
